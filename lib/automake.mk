@@ -1,0 +1,7 @@
+# The vhost-user engine.  It may use Open vSwitch's utility library but never
+# the netdev layer (netdev*.h): vswitchd-plugin/ is the only glue.
+noinst_LTLIBRARIES += lib/libvhu.la
+lib_libvhu_la_SOURCES = \
+	lib/vhu-sock-dir.c \
+	lib/vhu-sock-dir.h
+lib_libvhu_la_LIBADD = $(OVS_LIBOPENVSWITCH)

@@ -1,0 +1,85 @@
+/*
+ * Copyright (c) 2026 The ovs-vhu authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "vhu-sock-dir.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Returns true if 'path' has ".." as one of its '/'-separated components. */
+static bool
+path_has_dotdot(const char *path)
+{
+    const char *p = path;
+
+    while (*p) {
+        size_t len = strcspn(p, "/");
+
+        if (len == 2 && p[0] == '.' && p[1] == '.') {
+            return true;
+        }
+        p += len;
+        p += strspn(p, "/");
+    }
+    return false;
+}
+
+/* Joins 'rundir' and 'sock_dir', the value of other_config:vhost-sock-dir
+ * (NULL or "" for the run directory itself).  'sock_dir' must stay inside
+ * the run directory: an absolute path or a ".." component is refused, so
+ * that a database write cannot make the switch create sockets elsewhere. */
+char *
+vhu_sock_dir_resolve(const char *rundir, const char *sock_dir, char **errorp)
+{
+    if (!sock_dir || !sock_dir[0]) {
+        return xstrdup(rundir);
+    }
+    if (sock_dir[0] == '/') {
+        *errorp = xasprintf("vhost-sock-dir \"%s\" must be relative to the "
+                            "run directory %s", sock_dir, rundir);
+        return NULL;
+    }
+    if (path_has_dotdot(sock_dir)) {
+        *errorp = xasprintf("vhost-sock-dir \"%s\" may not contain \"..\": "
+                            "it must stay inside the run directory %s",
+                            sock_dir, rundir);
+        return NULL;
+    }
+    return xasprintf("%s/%s", rundir, sock_dir);
+}
+
+/* Returns the path of the socket of server-mode port 'port_name' in
+ * 'sock_dir'.  The port name becomes a file name, so '/' and '\' (which
+ * would reach into other directories) and the names "." and ".." are
+ * refused. */
+char *
+vhu_server_socket_path(const char *sock_dir, const char *port_name,
+                       char **errorp)
+{
+    if (!port_name[0] || strpbrk(port_name, "/\\")
+        || !strcmp(port_name, ".") || !strcmp(port_name, "..")) {
+        *errorp = xasprintf("\"%s\" is not a valid name for a server-mode "
+                            "vhost-user port: the port's socket is named "
+                            "after it, so it may not contain '/' or '\\' "
+                            "nor be \".\" or \"..\"", port_name);
+        return NULL;
+    }
+    return xasprintf("%s/%s", sock_dir, port_name);
+}

@@ -1,0 +1,77 @@
+# Unit test driver for lib/ (the engine), in the manner of OVS's ovstest.
+check_PROGRAMS += tests/ovs-vhu-test
+tests_ovs_vhu_test_SOURCES = \
+	tests/ovs-vhu-test.c \
+	tests/ovs-vhu-test.h \
+	tests/test-sock-dir.c
+tests_ovs_vhu_test_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
+
+# The autotest suites.  OVS's own test macros (OVS_VSWITCHD_START and
+# friends) come from the Open vSwitch source tree, reached through
+# autom4te's include path.
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/ovs-vhu-macros.at \
+	tests/library.at \
+	tests/netdev-vhu.at
+SYSTEM_TESTSUITE_AT = \
+	tests/system-testsuite.at \
+	tests/ovs-vhu-macros.at \
+	tests/system-sandbox.at
+TESTSUITE = $(srcdir)/tests/testsuite
+SYSTEM_TESTSUITE = $(srcdir)/tests/system-testsuite
+TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
+SYSTEM_TESTSUITE_DIR = $(abs_top_builddir)/tests/system-testsuite.dir
+
+EXTRA_DIST += \
+	$(TESTSUITE_AT) \
+	$(SYSTEM_TESTSUITE_AT) \
+	$(TESTSUITE) \
+	$(SYSTEM_TESTSUITE) \
+	tests/atlocal.in \
+	tests/netns/ovs-vswitchd \
+	package.m4
+DISTCLEANFILES += tests/atconfig tests/atlocal
+check_SCRIPTS += tests/atlocal
+
+# Directories searched for programs, in order: the wrapper that gives every
+# ovs-vswitchd a network namespace of its own, our ovs-vswitchd, our test
+# programs, then the tools of the Open vSwitch build we compile against.
+AUTOTEST_PATH = tests/netns:vswitchd-plugin:tests:utilities:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
+
+AUTOTEST = $(AUTOM4TE) --language=autotest -I '$(srcdir)' -I '$(OVS_SRCDIR)'
+
+$(srcdir)/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN){ \
+	  echo '# Signature of the current package.' && \
+	  echo 'm4_define([AT_PACKAGE_NAME],      [$(PACKAGE_NAME)])' && \
+	  echo 'm4_define([AT_PACKAGE_TARNAME],   [$(PACKAGE_TARNAME)])' && \
+	  echo 'm4_define([AT_PACKAGE_VERSION],   [$(PACKAGE_VERSION)])' && \
+	  echo 'm4_define([AT_PACKAGE_STRING],    [$(PACKAGE_STRING)])' && \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(TESTSUITE): $(srcdir)/package.m4 $(TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -o $@.tmp $@.at && mv $@.tmp $@
+
+$(SYSTEM_TESTSUITE): $(srcdir)/package.m4 $(SYSTEM_TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -o $@.tmp $@.at && mv $@.tmp $@
+
+# "make check" runs the unit and autotest suites; they need no root.
+check-local: $(TESTSUITE) tests/atlocal all
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+		$(TESTSUITEFLAGS)
+
+# "make check-system" runs the system tests: real network namespaces and,
+# as the datapath lands, real frontends.  They need root.
+check-system: $(SYSTEM_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
+	$(SHELL) '$(SYSTEM_TESTSUITE)' -C tests \
+		AUTOTEST_PATH='$(AUTOTEST_PATH)' $(TESTSUITEFLAGS)
+.PHONY: check-system
+
+clean-local: clean-testsuites
+clean-testsuites:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+	test ! -f '$(SYSTEM_TESTSUITE)' \
+	  || $(SHELL) '$(SYSTEM_TESTSUITE)' -C tests --clean
+.PHONY: clean-testsuites
