@@ -34,3 +34,5 @@ uninstall-local: uninstall-ovs-vswitchd-vhu
 uninstall-ovs-vswitchd-vhu:
 	rm -f '$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
 .PHONY: install-ovs-vswitchd-vhu uninstall-ovs-vswitchd-vhu
+
+dist_man_MANS += vswitchd-plugin/ovs-vswitchd-vhu.8

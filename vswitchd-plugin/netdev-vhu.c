@@ -44,9 +44,9 @@ COVERAGE_DEFINE(netdev_vhu_tx_no_guest_drops);
 #define NETDEV_VHU_TX_RETRIES_MAX 32
 #define NETDEV_VHU_TX_RETRIES_DEFAULT 8
 
-/* Bounds of the Interface's mtu_request.  The upper bound is OVS-DPDK's
- * (a 9728-byte frame with its 4-byte CRC), so that a configuration moves between the two
- * switches unchanged. */
+/* Bounds of the Interface's mtu_request.  The upper bound is OVS-DPDK's (a
+ * 9728-byte frame, with its 4-byte CRC), so that a configuration moves
+ * between the two switches unchanged. */
 #define NETDEV_VHU_MTU_MIN 68
 #define NETDEV_VHU_MTU_MAX (9728 - ETH_HEADER_LEN - 4)
 
