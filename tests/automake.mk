@@ -13,6 +13,7 @@ TESTSUITE_AT = \
 	tests/testsuite.at \
 	tests/ovs-vhu-macros.at \
 	tests/library.at \
+	tests/configure.at \
 	tests/netdev-vhu.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
