@@ -2,6 +2,8 @@
 # the netdev layer (netdev*.h): vswitchd-plugin/ is the only glue.
 noinst_LTLIBRARIES += lib/libvhu.la
 lib_libvhu_la_SOURCES = \
+	lib/vhu-mem.c \
+	lib/vhu-mem.h \
 	lib/vhu-sock-dir.c \
 	lib/vhu-sock-dir.h
 lib_libvhu_la_LIBADD = $(OVS_LIBOPENVSWITCH)

@@ -3,6 +3,7 @@ check_PROGRAMS += tests/ovs-vhu-test
 tests_ovs_vhu_test_SOURCES = \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
+	tests/test-mem.c \
 	tests/test-sock-dir.c
 tests_ovs_vhu_test_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 

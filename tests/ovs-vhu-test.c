@@ -30,6 +30,7 @@
 #include "util.h"
 
 static const struct vhu_test *const vhu_tests[] = {
+    &vhu_test_mem,
     &vhu_test_sock_dir,
 };
 

@@ -17,6 +17,7 @@
 #ifndef OVS_VHU_TEST_H
 #define OVS_VHU_TEST_H 1
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct vhu_test {
     void (*run)(int argc, char *argv[]);
 };
 
+extern const struct vhu_test vhu_test_mem;
 extern const struct vhu_test vhu_test_sock_dir;
 
 /* Fails the running test, naming the source line, unless 'COND' holds. */
