@@ -4,6 +4,8 @@ noinst_LTLIBRARIES += lib/libvhu.la
 lib_libvhu_la_SOURCES = \
 	lib/vhu-mem.c \
 	lib/vhu-mem.h \
+	lib/vhu-msg.c \
+	lib/vhu-msg.h \
 	lib/vhu-sock-dir.c \
 	lib/vhu-sock-dir.h
 lib_libvhu_la_LIBADD = $(OVS_LIBOPENVSWITCH)

@@ -4,6 +4,7 @@ tests_ovs_vhu_test_SOURCES = \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
 	tests/test-mem.c \
+	tests/test-msg.c \
 	tests/test-sock-dir.c
 tests_ovs_vhu_test_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 
