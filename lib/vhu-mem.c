@@ -222,18 +222,20 @@ vhu_mem_remove_region(struct vhu_mem *mem,
     return ENOENT;
 }
 
-/* Returns our address of guest-physical address 'gpa', and stores in
- * '*lenp' how many of the '*lenp' bytes from there the same region
- * holds.  Returns NULL if no region holds 'gpa'. */
-void *
-vhu_mem_gpa_to_hva_max(const struct vhu_mem *mem, uint64_t gpa,
-                       uint64_t *lenp)
+/* Returns our address of 'addr', a guest-physical address or, if 'by_uva',
+ * a frontend-virtual one, and stores in '*lenp' how many of the '*lenp'
+ * bytes from there the same region holds.  Returns NULL if no region holds
+ * 'addr'. */
+static void *
+vhu_mem_lookup(const struct vhu_mem *mem, uint64_t addr, uint64_t *lenp,
+               bool by_uva)
 {
     for (size_t i = 0; i < mem->n_regions; i++) {
         const struct vhu_mem_region *r = &mem->regions[i];
-        uint64_t offset = gpa - r->guest_phys_addr;
+        uint64_t start = by_uva ? r->userspace_addr : r->guest_phys_addr;
+        uint64_t offset = addr - start;
 
-        if (gpa >= r->guest_phys_addr && offset < r->size) {
+        if (addr >= start && offset < r->size) {
             *lenp = MIN(*lenp, r->size - offset);
             return r->host_addr + offset;
         }
@@ -241,15 +243,34 @@ vhu_mem_gpa_to_hva_max(const struct vhu_mem *mem, uint64_t gpa,
     return NULL;
 }
 
+/* Returns our address of 'len' bytes at 'addr', or NULL unless one region
+ * holds all of them. */
+static void *
+vhu_mem_lookup_whole(const struct vhu_mem *mem, uint64_t addr, uint64_t len,
+                     bool by_uva)
+{
+    uint64_t avail = len;
+    void *hva = vhu_mem_lookup(mem, addr, &avail, by_uva);
+
+    return hva && avail == len ? hva : NULL;
+}
+
+/* Returns our address of guest-physical address 'gpa', and stores in
+ * '*lenp' how many of the '*lenp' bytes from there the same region
+ * holds.  Returns NULL if no region holds 'gpa'. */
+void *
+vhu_mem_gpa_to_hva_max(const struct vhu_mem *mem, uint64_t gpa,
+                       uint64_t *lenp)
+{
+    return vhu_mem_lookup(mem, gpa, lenp, false);
+}
+
 /* Returns our address of the 'len' bytes at guest-physical address 'gpa',
  * or NULL unless one region holds all of them. */
 void *
 vhu_mem_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len)
 {
-    uint64_t avail = len;
-    void *hva = vhu_mem_gpa_to_hva_max(mem, gpa, &avail);
-
-    return hva && avail == len ? hva : NULL;
+    return vhu_mem_lookup_whole(mem, gpa, len, false);
 }
 
 /* Returns our address of the 'len' bytes at frontend-virtual address 'uva'
@@ -258,14 +279,5 @@ vhu_mem_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t len)
 void *
 vhu_mem_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 {
-    for (size_t i = 0; i < mem->n_regions; i++) {
-        const struct vhu_mem_region *r = &mem->regions[i];
-        uint64_t offset = uva - r->userspace_addr;
-
-        if (uva >= r->userspace_addr && offset < r->size
-            && len <= r->size - offset) {
-            return r->host_addr + offset;
-        }
-    }
-    return NULL;
+    return vhu_mem_lookup_whole(mem, uva, len, true);
 }

@@ -24,5 +24,5 @@
 
 #include "netdev-vhu.h"
 
-void (*const ovs_vswitchd_vhu_module)(void);
+extern void (*const ovs_vswitchd_vhu_module)(void);
 void (*const ovs_vswitchd_vhu_module)(void) = netdev_vhu_register;
