@@ -2,10 +2,15 @@
 # the netdev layer (netdev*.h): vswitchd-plugin/ is the only glue.
 noinst_LTLIBRARIES += lib/libvhu.la
 lib_libvhu_la_SOURCES = \
+	lib/vhu-dev.c \
+	lib/vhu-dev.h \
 	lib/vhu-mem.c \
 	lib/vhu-mem.h \
 	lib/vhu-msg.c \
 	lib/vhu-msg.h \
 	lib/vhu-sock-dir.c \
-	lib/vhu-sock-dir.h
+	lib/vhu-sock-dir.h \
+	lib/vhu-virtio.h \
+	lib/vhu-vq-split.c \
+	lib/vhu-vq.h
 lib_libvhu_la_LIBADD = $(OVS_LIBOPENVSWITCH)

@@ -3,9 +3,12 @@ check_PROGRAMS += tests/ovs-vhu-test
 tests_ovs_vhu_test_SOURCES = \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
+	tests/test-dev.c \
 	tests/test-mem.c \
 	tests/test-msg.c \
-	tests/test-sock-dir.c
+	tests/test-sock-dir.c \
+	tests/vhu-frontend.c \
+	tests/vhu-frontend.h
 tests_ovs_vhu_test_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 
 # The autotest suites.  OVS's own test macros (OVS_VSWITCHD_START and
@@ -15,6 +18,7 @@ TESTSUITE_AT = \
 	tests/testsuite.at \
 	tests/ovs-vhu-macros.at \
 	tests/library.at \
+	tests/dev.at \
 	tests/configure.at \
 	tests/netdev-vhu.at
 SYSTEM_TESTSUITE_AT = \

@@ -23,17 +23,62 @@
 
 #include "ovs-vhu-test.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
 static const struct vhu_test *const vhu_tests[] = {
+    &vhu_test_dev,
     &vhu_test_mem,
     &vhu_test_msg,
     &vhu_test_sock_dir,
 };
+
+/* Returns how many fds this process has open (as Linux lists them), all
+ * of them or, if 'skip_pipes', leaving out pipes: Open vSwitch's library
+ * opens some of those, once per process, the first time it needs them. */
+static int
+count_fds(bool skip_pipes)
+{
+    static const char proc_fd[] = "/proc/self/fd";
+    DIR *dir = opendir(proc_fd);
+    struct dirent *de;
+    int n = 0;
+
+    VHU_CHECK(dir != NULL);
+    while ((de = readdir(dir)) != NULL) {
+        char path[300], target[64];
+        ssize_t len;
+
+        snprintf(path, sizeof path, "%s/%s", proc_fd, de->d_name);
+        len = readlink(path, target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            if (skip_pipes && !strncmp(target, "pipe:", 5)) {
+                continue;
+            }
+        }
+        n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+int
+vhu_test_count_fds(void)
+{
+    return count_fds(false);
+}
+
+int
+vhu_test_count_fds_but_pipes(void)
+{
+    return count_fds(true);
+}
 
 static void
 usage(void)

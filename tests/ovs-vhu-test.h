@@ -30,9 +30,13 @@ struct vhu_test {
     void (*run)(int argc, char *argv[]);
 };
 
+extern const struct vhu_test vhu_test_dev;
 extern const struct vhu_test vhu_test_mem;
 extern const struct vhu_test vhu_test_msg;
 extern const struct vhu_test vhu_test_sock_dir;
+
+int vhu_test_count_fds(void);
+int vhu_test_count_fds_but_pipes(void);
 
 /* Fails the running test, naming the source line, unless 'COND' holds. */
 #define VHU_CHECK(COND)                                                 \

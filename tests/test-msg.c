@@ -16,7 +16,6 @@
 
 #include <config.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,24 +24,6 @@
 #include "ovs-vhu-test.h"
 #include "util.h"
 #include "vhu-msg.h"
-
-/* Where Linux lists the fds of this process. */
-#define PROC_SELF_FD "/proc/self/fd"
-
-/* Returns how many fds this process has open. */
-static int
-count_open_fds(void)
-{
-    DIR *dir = opendir(PROC_SELF_FD);
-    int n = 0;
-
-    VHU_CHECK(dir != NULL);
-    while (readdir(dir)) {
-        n++;
-    }
-    closedir(dir);
-    return n;
-}
 
 static void
 make_socketpair(int fds[2])
@@ -83,7 +64,7 @@ check_refused(struct vhu_msg_reader *reader, int sock, const char *reason)
 static void
 run_msg(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
-    int base_fds = count_open_fds();
+    int base_fds = vhu_test_count_fds();
     struct vhu_msg_reader reader;
     struct vhu_msg_header hdr;
     char *error = NULL;
@@ -116,7 +97,7 @@ run_msg(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     close(pipe_fds[1]);
     int kept = vhu_msg_take_fd(&reader.msg, 1);
     vhu_msg_reader_clear(&reader);
-    VHU_CHECK(count_open_fds() == base_fds + 3);
+    VHU_CHECK(vhu_test_count_fds() == base_fds + 3);
     close(kept);
     printf("requests with payload and fds arrive whole\n");
 
@@ -196,7 +177,7 @@ run_msg(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     close(sock[0]);
     close(sock[1]);
 
-    VHU_CHECK(count_open_fds() == base_fds);
+    VHU_CHECK(vhu_test_count_fds() == base_fds);
     printf("no fd leaked\n");
 }
 

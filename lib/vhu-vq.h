@@ -1,0 +1,141 @@
+/*
+ * Copyright (c) 2026 The ovs-vhu authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef VHU_VQ_H
+#define VHU_VQ_H 1
+
+/* One virtqueue of a vhost-user device, as the bursts see it.
+ *
+ * The control path (vhu-dev.c) fills in the fields below while it holds
+ * the queue's 'busy' flag; a burst runs only while it holds the same flag
+ * (taken with a try-lock: a burst that finds it taken returns at once and
+ * moves nothing).  So a burst never sees a queue half-changed, and once the
+ * control path holds the flag no burst is inside the queue.
+ *
+ * The ring walkers live in one file per ring layout, with the same function
+ * shapes: vhu-vq-split.c today (..._split). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "openvswitch/compiler.h"
+#include "ovs-atomic.h"
+#include "vhu-virtio.h"
+
+struct vhu_mem;
+
+/* A packet buffer that the caller of a burst owns.  For a dequeue, 'data'
+ * has room for 'size' bytes and the burst stores the packet's length in
+ * 'len'; for an enqueue, 'len' bytes at 'data' are the packet. */
+struct vhu_buf {
+    void *data;
+    uint32_t len;
+    uint32_t size;
+};
+
+/* Why a queue stopped working: what the guest wrote that it must not. */
+enum vhu_vq_fault {
+    VHU_VQ_OK,
+    VHU_VQ_BAD_AVAIL_IDX,       /* More entries published than the ring. */
+    VHU_VQ_BAD_HEAD,            /* Head index beyond the ring. */
+    VHU_VQ_BAD_NEXT,            /* 'next' beyond the descriptor table. */
+    VHU_VQ_LOOP,                /* Chain longer than its table. */
+    VHU_VQ_ZERO_LEN,            /* Zero-length buffer. */
+    VHU_VQ_BAD_ADDR,            /* Buffer outside guest memory or wrapping. */
+    VHU_VQ_BAD_DIRECTION,       /* Writable buffer to read or vice versa. */
+    VHU_VQ_NESTED_INDIRECT,
+    VHU_VQ_BAD_INDIRECT,        /* Indirect table misaligned, empty, not
+                                 * negotiated, or chained with F_NEXT. */
+    VHU_VQ_N_FAULTS
+};
+
+const char *vhu_vq_fault_name(enum vhu_vq_fault);
+
+/* Counters that only the burst holding the queue writes. */
+struct vhu_vq_stats {
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t dropped;           /* Packets the guest sent that we dropped:
+                                 * shorter than a header or bigger than the
+                                 * caller's buffer. */
+    uint64_t calls;             /* Call eventfd writes. */
+};
+
+struct vhu_vq {
+    atomic_bool busy;           /* See the comment at the top. */
+
+    /* Everything below is set by the control path only while it holds
+     * 'busy', and read by bursts only while they hold it. */
+    bool ready;                 /* Bursts may use the ring. */
+    bool broken;                /* A burst found the guest's ring invalid;
+                                 * no burst uses it again until the
+                                 * frontend sets the queue up again. */
+    enum vhu_vq_fault fault;    /* Why it broke. */
+
+    uint16_t size;              /* Entries (a power of 2). */
+    uint16_t mask;              /* size - 1. */
+    struct vhu_vring_desc *desc;
+    struct vhu_vring_avail *avail;
+    struct vhu_vring_used *used;
+    const struct vhu_mem *mem;
+
+    uint16_t last_avail_idx;    /* Next avail entry we take. */
+    uint16_t last_used_idx;     /* Next used entry we write. */
+    uint16_t signalled_used;    /* used->idx when we last sent a call. */
+    bool signalled_used_valid;
+
+    /* Negotiated features that the bursts need. */
+    uint32_t hdr_len;           /* virtio-net header bytes. */
+    bool mrg_rxbuf;
+    bool event_idx;
+    bool indirect;
+    bool notify_on_empty;
+
+    int call_fd;                /* Eventfd to interrupt the guest, or -1. */
+
+    struct vhu_vq_stats stats;
+    uint64_t n_faults;          /* How many times this queue broke. */
+
+    /* For log messages: the device's name and this queue's index. */
+    const char *name;
+    unsigned int index;
+};
+
+/* Takes and releases 'vq''s busy flag on behalf of a burst.  A burst that
+ * cannot take it must not touch the queue. */
+static inline bool
+vhu_vq_try_enter(struct vhu_vq *vq)
+{
+    bool expected = false;
+
+    return atomic_compare_exchange_strong_explicit(&vq->busy, &expected,
+                                                   true,
+                                                   memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
+static inline void
+vhu_vq_leave(struct vhu_vq *vq)
+{
+    atomic_store_explicit(&vq->busy, false, memory_order_release);
+}
+
+/* Split rings (vhu-vq-split.c). */
+int vhu_vq_dequeue_split(struct vhu_vq *, struct vhu_buf *, int n);
+int vhu_vq_enqueue_split(struct vhu_vq *, const struct vhu_buf *, int n);
+void vhu_vq_start_split(struct vhu_vq *);
+
+#endif /* vhu-vq.h */
