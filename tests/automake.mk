@@ -4,6 +4,7 @@ tests_ovs_vhu_test_SOURCES = \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
 	tests/test-dev.c \
+	tests/test-frontend.c \
 	tests/test-mem.c \
 	tests/test-msg.c \
 	tests/test-sock-dir.c \
@@ -19,6 +20,7 @@ TESTSUITE_AT = \
 	tests/ovs-vhu-macros.at \
 	tests/library.at \
 	tests/dev.at \
+	tests/bench.at \
 	tests/configure.at \
 	tests/netdev-vhu.at
 SYSTEM_TESTSUITE_AT = \

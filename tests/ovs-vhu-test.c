@@ -33,6 +33,7 @@
 
 static const struct vhu_test *const vhu_tests[] = {
     &vhu_test_dev,
+    &vhu_test_frontend,
     &vhu_test_mem,
     &vhu_test_msg,
     &vhu_test_sock_dir,

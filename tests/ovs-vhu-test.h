@@ -31,6 +31,7 @@ struct vhu_test {
 };
 
 extern const struct vhu_test vhu_test_dev;
+extern const struct vhu_test vhu_test_frontend;
 extern const struct vhu_test vhu_test_mem;
 extern const struct vhu_test vhu_test_msg;
 extern const struct vhu_test vhu_test_sock_dir;

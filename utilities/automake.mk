@@ -15,3 +15,9 @@ utilities/ovs-vhu-sandbox: utilities/ovs-vhu-sandbox.in Makefile
 	    -e 's|[@]PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
 	    $(srcdir)/utilities/ovs-vhu-sandbox.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
+
+# The engine alone against a frontend: what the benchmarks measure.
+bin_PROGRAMS += utilities/ovs-vhu-bench
+utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
+utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
+dist_man_MANS += utilities/ovs-vhu-bench.1

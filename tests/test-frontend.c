@@ -1,0 +1,174 @@
+/*
+ * Copyright (c) 2026 The ovs-vhu authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* "ovs-vhu-test frontend": the test frontend as a program, so that
+ * autotest can put it in front of ovs-vhu-bench and ovs-vswitchd the way
+ * a VM would be.
+ *
+ *   ovs-vhu-test frontend connect|listen PATH tx|rx|loop N [PAIRS]
+ *
+ * connects to (or listens on and accepts one connection at) PATH, sets up
+ * PAIRS queue pairs (default 1) with every feature offered, and then sends
+ * N numbered 64-byte frames (tx), receives N (rx) and checks them, or
+ * both (loop: what it sends must come back).  It prints what it did and
+ * exits nonzero if it could not within 10 s of the last progress. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ovs-vhu-test.h"
+#include "timeval.h"
+#include "util.h"
+#include "vhu-dev.h"
+#include "vhu-frontend.h"
+
+#define FRAME_SIZE 64
+#define IDLE_LIMIT_MS 10000
+
+static int
+frontend_socket(const char *how, const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    long long int deadline = time_msec() + IDLE_LIMIT_MS;
+    int fd;
+
+    VHU_CHECK(strlen(path) < sizeof sun.sun_path);
+    ovs_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+    if (!strcmp(how, "listen")) {
+        int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct pollfd pfd = { .fd = listener, .events = POLLIN };
+
+        unlink(path);
+        VHU_CHECK(!bind(listener, (struct sockaddr *) &sun, sizeof sun));
+        VHU_CHECK(!listen(listener, 1));
+        VHU_CHECK(poll(&pfd, 1, IDLE_LIMIT_MS) == 1);
+        fd = accept(listener, NULL, NULL);
+        close(listener);
+        unlink(path);
+    } else {
+        VHU_CHECK(!strcmp(how, "connect"));
+        for (;;) {
+            fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (!connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+                break;
+            }
+            close(fd);
+            VHU_CHECK(time_msec() < deadline);
+            xnanosleep(50 * 1000 * 1000);
+        }
+    }
+    VHU_CHECK(fd >= 0);
+    return fd;
+}
+
+static void
+make_frame(uint8_t *p, uint32_t seq)
+{
+    static const uint8_t head[14] = {
+        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
+    };
+
+    memset(p, 0, FRAME_SIZE);
+    memcpy(p, head, sizeof head);
+    memcpy(p + sizeof head, &seq, sizeof seq);
+}
+
+static void
+run_frontend(int argc, char *argv[])
+{
+    if (argc < 5 || argc > 6) {
+        ovs_fatal(0, "usage: frontend connect|listen PATH tx|rx|loop N "
+                  "[PAIRS]");
+    }
+    const char *mode = argv[3];
+    bool tx = !strcmp(mode, "tx") || !strcmp(mode, "loop");
+    bool rx = !strcmp(mode, "rx") || !strcmp(mode, "loop");
+    uint64_t n = strtoull(argv[4], NULL, 10);
+    size_t n_pairs = argc > 5 ? atoi(argv[5]) : 1;
+
+    VHU_CHECK(tx || rx);
+    VHU_CHECK(n_pairs >= 1 && n_pairs <= VHU_FE_MAX_VRINGS / 2);
+
+    int sock = frontend_socket(argv[1], argv[2]);
+    struct vhu_fe *fe = vhu_fe_create(sock, 1, 16 * 1024 * 1024);
+    VHU_CHECK(!vhu_fe_start(fe, VHU_DEV_FEATURES, VHU_DEV_PROTOCOL_FEATURES,
+                            n_pairs, 256));
+
+    uint64_t sent = 0, received = 0, reaped = 0;
+    long long int last_progress = time_msec();
+    while ((tx && reaped < n) || (rx && received < n)) {
+        bool progress = false;
+
+        for (size_t qp = 0; qp < n_pairs; qp++) {
+            uint8_t frame[FRAME_SIZE];
+
+            while (tx && sent < n) {
+                make_frame(frame, sent);
+                if (vhu_fe_tx(fe, qp, frame, sizeof frame,
+                              VHU_FE_LAYOUT_ONE)) {
+                    break;
+                }
+                sent++;
+                progress = true;
+            }
+            size_t n_reaped = vhu_fe_tx_reap(fe, qp);
+            reaped += n_reaped;
+
+            if (rx) {
+                uint8_t buf[2048];
+                uint16_t n_buffers;
+                size_t len;
+
+                vhu_fe_rx_post(fe, qp, 256, sizeof buf);
+                while (!vhu_fe_rx(fe, qp, buf, sizeof buf, &len,
+                                  &n_buffers)) {
+                    VHU_CHECK(len >= FRAME_SIZE);
+                    received++;
+                    progress = true;
+                }
+            }
+            progress |= n_reaped > 0;
+        }
+        if (progress) {
+            last_progress = time_msec();
+        } else if (time_msec() - last_progress > IDLE_LIMIT_MS) {
+            break;
+        } else {
+            xnanosleep(100 * 1000);
+        }
+    }
+
+    if (tx) {
+        printf("sent %"PRIu64" packets\n", reaped);
+    }
+    if (rx) {
+        printf("received %"PRIu64" packets\n", received);
+    }
+    vhu_fe_destroy(fe);
+    close(sock);
+    VHU_CHECK((!tx || reaped == n) && (!rx || received == n));
+}
+
+const struct vhu_test vhu_test_frontend = {
+    "frontend", "a vhost-user frontend: connect|listen PATH tx|rx|loop N "
+    "[PAIRS]", run_frontend,
+};
