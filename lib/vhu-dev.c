@@ -439,10 +439,13 @@ vhu_dev_reset(struct vhu_dev *dev)
         memset(ctl, 0, sizeof *ctl);
         ctl->kick_fd = ctl->err_fd = -1;
 
+        /* In one critical section with the reset of its indexes, or a
+         * burst could walk the old ring again from index 0. */
         vhu_vq_stop(vq);
         vhu_close_fd(&vq->call_fd);
         vq->broken = false;
         vq->last_avail_idx = vq->last_used_idx = 0;
+        vhu_dev_refresh_vq(dev, i);
         vhu_vq_leave(vq);
     }
     dev->features = 0;

@@ -528,4 +528,7 @@ vhu_vq_start_split(struct vhu_vq *vq)
 
     /* We poll, so kicks from the guest would be wasted exits. */
     vq->used->flags = VHU_VRING_USED_F_NO_NOTIFY;
+    VLOG_DBG("%s: virtqueue %u started: %"PRIu16" entries, next avail %"
+             PRIu16" (guest published %"PRIu16")", vq->name, vq->index,
+             vq->size, vq->last_avail_idx, vhu_read_u16(&vq->avail->idx));
 }

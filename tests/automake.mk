@@ -26,7 +26,8 @@ TESTSUITE_AT = \
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
-	tests/system-sandbox.at
+	tests/system-sandbox.at \
+	tests/system-testpmd.at
 TESTSUITE = $(srcdir)/tests/testsuite
 SYSTEM_TESTSUITE = $(srcdir)/tests/system-testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

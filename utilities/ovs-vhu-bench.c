@@ -100,6 +100,7 @@ usage(void)
            "                      received by a sink or loopback)\n"
            "  --idle-exit SECS    with --count: stop after SECS without\n"
            "                      progress (default 30)\n"
+           "  --verbose[=SPEC]    log more (as ovs-appctl vlog/set SPEC)\n"
            "  -h, --help          this help\n",
            program_name, program_name, MAX_PKT_SIZE, MAX_BURST);
     exit(EXIT_SUCCESS);
@@ -123,7 +124,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
 {
     enum { OPT_SERVER = UCHAR_MAX + 1, OPT_CLIENT, OPT_SOCKET, OPT_MODE,
            OPT_SIZE, OPT_BURST, OPT_QUEUES, OPT_DURATION, OPT_COUNT,
-           OPT_IDLE_EXIT };
+           OPT_IDLE_EXIT, OPT_VERBOSE };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "server", no_argument, NULL, OPT_SERVER },
@@ -135,6 +136,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
         { "duration", required_argument, NULL, OPT_DURATION },
         { "count", required_argument, NULL, OPT_COUNT },
         { "idle-exit", required_argument, NULL, OPT_IDLE_EXIT },
+        { "verbose", optional_argument, NULL, OPT_VERBOSE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -192,6 +194,9 @@ parse_options(int argc, char *argv[], struct bench_options *o)
             break;
         case OPT_IDLE_EXIT:
             o->idle_exit = parse_number("--idle-exit", optarg, 0.1, 1e9);
+            break;
+        case OPT_VERBOSE:
+            vlog_set_verbosity(optarg);
             break;
         case 'h':
             usage();
