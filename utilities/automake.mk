@@ -1,7 +1,8 @@
 # Operator tools and the quick start.
-noinst_SCRIPTS = utilities/ovs-vhu-sandbox
-CLEANFILES += utilities/ovs-vhu-sandbox
+noinst_SCRIPTS = utilities/ovs-vhu-sandbox utilities/ovs-vhu-bench-compare
+CLEANFILES += utilities/ovs-vhu-sandbox utilities/ovs-vhu-bench-compare
 EXTRA_DIST += \
+	utilities/ovs-vhu-bench-compare.in \
 	utilities/ovs-vhu-sandbox.in \
 	utilities/quickstart
 
@@ -21,3 +22,9 @@ bin_PROGRAMS += utilities/ovs-vhu-bench
 utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
 utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 dist_man_MANS += utilities/ovs-vhu-bench.1
+
+utilities/ovs-vhu-bench-compare: utilities/ovs-vhu-bench-compare.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) utilities && \
+	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
+	    $(srcdir)/utilities/ovs-vhu-bench-compare.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
