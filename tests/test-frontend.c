@@ -121,7 +121,10 @@ run_frontend(int argc, char *argv[])
         for (size_t qp = 0; qp < n_pairs; qp++) {
             uint8_t frame[FRAME_SIZE];
 
-            while (tx && sent < n) {
+            /* In a loop, no more in flight than the RX ring holds, so
+             * that a backend that sends back at once never finds it
+             * full. */
+            while (tx && sent < n && (!rx || sent - received < 128)) {
                 make_frame(frame, sent);
                 if (vhu_fe_tx(fe, qp, frame, sizeof frame,
                               VHU_FE_LAYOUT_ONE)) {

@@ -61,6 +61,9 @@ struct bench_options {
     uint64_t count;             /* Packets to move, or 0: no limit. */
     double idle_exit;           /* With 'count': give up after this many
                                  * seconds without progress. */
+    double linger;              /* With 'count': stay connected this many
+                                 * seconds after the last packet, so that
+                                 * the guest reads what we sent. */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -100,6 +103,8 @@ usage(void)
            "                      received by a sink or loopback)\n"
            "  --idle-exit SECS    with --count: stop after SECS without\n"
            "                      progress (default 30)\n"
+           "  --linger SECS       with --count: stay connected SECS after\n"
+           "                      the last packet (default 0)\n"
            "  --verbose[=SPEC]    log more (as ovs-appctl vlog/set SPEC)\n"
            "  -h, --help          this help\n",
            program_name, program_name, MAX_PKT_SIZE, MAX_BURST);
@@ -124,7 +129,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
 {
     enum { OPT_SERVER = UCHAR_MAX + 1, OPT_CLIENT, OPT_SOCKET, OPT_MODE,
            OPT_SIZE, OPT_BURST, OPT_QUEUES, OPT_DURATION, OPT_COUNT,
-           OPT_IDLE_EXIT, OPT_VERBOSE };
+           OPT_IDLE_EXIT, OPT_LINGER, OPT_VERBOSE };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "server", no_argument, NULL, OPT_SERVER },
@@ -136,6 +141,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
         { "duration", required_argument, NULL, OPT_DURATION },
         { "count", required_argument, NULL, OPT_COUNT },
         { "idle-exit", required_argument, NULL, OPT_IDLE_EXIT },
+        { "linger", required_argument, NULL, OPT_LINGER },
         { "verbose", optional_argument, NULL, OPT_VERBOSE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -194,6 +200,9 @@ parse_options(int argc, char *argv[], struct bench_options *o)
             break;
         case OPT_IDLE_EXIT:
             o->idle_exit = parse_number("--idle-exit", optarg, 0.1, 1e9);
+            break;
+        case OPT_LINGER:
+            o->linger = parse_number("--linger", optarg, 0, 3600);
             break;
         case OPT_VERBOSE:
             vlog_set_verbosity(optarg);
@@ -407,6 +416,12 @@ main(int argc, char *argv[])
                 break;
             }
         }
+    }
+
+    /* Connected but idle, so that the guest can read what we sent. */
+    for (double until = now_sec() + o.linger;
+         !stop_requested && now_sec() < until;) {
+        xnanosleep(10 * 1000 * 1000);
     }
 
     double elapsed = running ? now_sec() - start : 0;
