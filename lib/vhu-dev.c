@@ -390,15 +390,30 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
     }
 }
 
+/* Ends a change to vring 'idx' that the control path made with its vq
+ * stopped: brings the vq in line with what the frontend has set up and
+ * lets bursts in again.  'set_up_again' means that the frontend set the
+ * ring up anew, which clears a fault found in the old set-up. */
 static void
-vhu_dev_update_vq(struct vhu_dev *dev, unsigned int idx)
+vhu_dev_resume_vq(struct vhu_dev *dev, unsigned int idx, bool set_up_again)
     OVS_REQUIRES(dev->mutex)
 {
     struct vhu_vq *vq = vhu_dev_vq(dev, idx);
 
-    vhu_vq_stop(vq);
+    if (set_up_again) {
+        vq->broken = false;
+    }
     vhu_dev_refresh_vq(dev, idx);
     vhu_vq_leave(vq);
+}
+
+/* Applies to vring 'idx' what the control path changed in its 'ctl'. */
+static void
+vhu_dev_update_vq(struct vhu_dev *dev, unsigned int idx, bool set_up_again)
+    OVS_REQUIRES(dev->mutex)
+{
+    vhu_vq_stop(vhu_dev_vq(dev, idx));
+    vhu_dev_resume_vq(dev, idx, set_up_again);
 }
 
 static void
@@ -406,7 +421,7 @@ vhu_dev_update_all_vqs(struct vhu_dev *dev)
     OVS_REQUIRES(dev->mutex)
 {
     for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
-        vhu_dev_update_vq(dev, i);
+        vhu_dev_update_vq(dev, i, false);
     }
 }
 
@@ -443,10 +458,8 @@ vhu_dev_reset(struct vhu_dev *dev)
          * burst could walk the old ring again from index 0. */
         vhu_vq_stop(vq);
         vhu_close_fd(&vq->call_fd);
-        vq->broken = false;
         vq->last_avail_idx = vq->last_used_idx = 0;
-        vhu_dev_refresh_vq(dev, i);
-        vhu_vq_leave(vq);
+        vhu_dev_resume_vq(dev, i, true);
     }
     dev->features = 0;
     dev->protocol_features = 0;
@@ -678,12 +691,8 @@ vhu_handle_set_vring_num(struct vhu_request_ctx *ctx)
                           VHU_VRING_MAX_SIZE);
     }
 
-    struct vhu_vq *vq = vhu_dev_vq(ctx->dev, idx);
-    vhu_vq_stop(vq);
     ctx->dev->ctl[idx].size = num;
-    vq->broken = false;
-    vhu_dev_refresh_vq(ctx->dev, idx);
-    vhu_vq_leave(vq);
+    vhu_dev_update_vq(ctx->dev, idx, true);
     return 0;
 }
 
@@ -712,10 +721,8 @@ vhu_handle_set_vring_addr(struct vhu_request_ctx *ctx)
     ctl->desc_uaddr = addr->desc_user_addr;
     ctl->avail_uaddr = addr->avail_user_addr;
     ctl->used_uaddr = addr->used_user_addr;
-    vq->broken = false;
     bool mapped = !dev->mem || !ctl->size || vhu_dev_map_vring(dev, vq, ctl);
-    vhu_dev_refresh_vq(dev, idx);
-    vhu_vq_leave(vq);
+    vhu_dev_resume_vq(dev, idx, true);
 
     if (!mapped) {
         return vhu_refuse(ctx, EINVAL, "vring %d: ring addresses are not in "
@@ -742,9 +749,7 @@ vhu_handle_set_vring_base(struct vhu_request_ctx *ctx)
     struct vhu_vq *vq = vhu_dev_vq(ctx->dev, idx);
     vhu_vq_stop(vq);
     vq->last_avail_idx = vq->last_used_idx = state->num;
-    vq->broken = false;
-    vhu_dev_refresh_vq(ctx->dev, idx);
-    vhu_vq_leave(vq);
+    vhu_dev_resume_vq(ctx->dev, idx, true);
     return 0;
 }
 
@@ -766,10 +771,9 @@ vhu_handle_get_vring_base(struct vhu_request_ctx *ctx)
     ctl->started = false;
     vhu_close_fd(&ctl->kick_fd);
     vhu_close_fd(&vq->call_fd);
-    vhu_dev_refresh_vq(dev, idx);
     ctx->reply.state.index = idx;
     ctx->reply.state.num = vq->last_avail_idx;
-    vhu_vq_leave(vq);
+    vhu_dev_resume_vq(dev, idx, false);
     ctx->reply_size = sizeof ctx->reply.state;
     return 0;
 }
@@ -813,16 +817,11 @@ vhu_handle_set_vring_kick(struct vhu_request_ctx *ctx)
 
     /* We poll every started ring, so the kick fd itself goes unread; a
      * ring without one (VHU_VRING_NOFD) is polled just the same. */
-    struct vhu_dev *dev = ctx->dev;
-    struct vhu_vring_ctl *ctl = &dev->ctl[idx];
-    struct vhu_vq *vq = vhu_dev_vq(dev, idx);
-    vhu_vq_stop(vq);
+    struct vhu_vring_ctl *ctl = &ctx->dev->ctl[idx];
     vhu_close_fd(&ctl->kick_fd);
     ctl->kick_fd = fd;
     ctl->started = true;
-    vq->broken = false;
-    vhu_dev_refresh_vq(dev, idx);
-    vhu_vq_leave(vq);
+    vhu_dev_update_vq(ctx->dev, idx, true);
     return 0;
 }
 
@@ -882,14 +881,11 @@ vhu_handle_set_vring_enable(struct vhu_request_ctx *ctx)
                           "neither 0 nor 1", idx, state->num);
     }
 
-    struct vhu_vq *vq = vhu_dev_vq(ctx->dev, idx);
-    vhu_vq_stop(vq);
     if (ctx->dev->ctl[idx].enabled != state->num) {
         ctx->dev->ctl[idx].enabled = state->num;
         ctx->dev->changed = true;
     }
-    vhu_dev_refresh_vq(ctx->dev, idx);
-    vhu_vq_leave(vq);
+    vhu_dev_update_vq(ctx->dev, idx, false);
     return 0;
 }
 

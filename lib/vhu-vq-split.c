@@ -189,10 +189,13 @@ vhu_chain_refill(const struct vhu_vq *vq, struct vhu_chain *c)
 }
 
 /* Copies up to 'len' bytes between the chain and 'buf': out of the guest's
- * buffers into 'buf' (or nowhere, if 'buf' is NULL) for a readable chain,
- * from 'buf' into them for a writable one.  Stores in '*donep' how many
- * bytes it copied, fewer than 'len' only at the end of the chain.  A buffer
- * that spans two memory regions is copied a piece per region. */
+ * buffers into 'buf' for a readable chain, from 'buf' into them for a
+ * writable one.  With 'buf' NULL it only moves along the chain (checking
+ * its descriptors) without touching, or translating, the bytes it
+ * passes: that is how the header of a guest packet is skipped.  Stores
+ * in '*donep' how many bytes it copied, fewer than 'len' only at the end of
+ * the chain.  A buffer that spans two memory regions is copied a piece per
+ * region. */
 static enum vhu_vq_fault
 vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
                uint32_t len, uint32_t *donep)
@@ -211,11 +214,11 @@ vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
         }
 
         uint64_t n = MIN(c->left, len - done);
-        uint8_t *hva = vhu_mem_gpa_to_hva_max(vq->mem, c->addr, &n);
-        if (!hva) {
-            return VHU_VQ_BAD_ADDR;
-        }
         if (p) {
+            uint8_t *hva = vhu_mem_gpa_to_hva_max(vq->mem, c->addr, &n);
+            if (!hva) {
+                return VHU_VQ_BAD_ADDR;
+            }
             if (c->direction) {
                 memcpy(hva, p + done, n);
             } else {
@@ -230,8 +233,8 @@ vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
     return VHU_VQ_OK;
 }
 
-/* Walks what is left of the chain, checking it as a copy would, without
- * copying anything. */
+/* Walks what is left of the chain, checking its descriptors, without
+ * reading the bytes they hold. */
 static enum vhu_vq_fault
 vhu_chain_skip_rest(const struct vhu_vq *vq, struct vhu_chain *c)
 {
