@@ -4,6 +4,8 @@ noinst_LTLIBRARIES += lib/libvhu.la
 lib_libvhu_la_SOURCES = \
 	lib/vhu-dev.c \
 	lib/vhu-dev.h \
+	lib/vhu-features.c \
+	lib/vhu-features.h \
 	lib/vhu-mem.c \
 	lib/vhu-mem.h \
 	lib/vhu-msg.c \

@@ -19,23 +19,29 @@
 #include "vhu-dev.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "coverage.h"
 #include "fatal-signal.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
+#include "vhu-features.h"
 #include "vhu-mem.h"
 #include "vhu-msg.h"
 
@@ -61,6 +67,7 @@ struct vhu_vring_ctl {
     bool enabled;               /* SET_VRING_ENABLE. */
     int kick_fd;
     int err_fd;
+    uint64_t n_kicks;           /* Kicks counted on 'kick_fd'. */
 };
 
 /* A vq in a cache line of its own: different PMD threads use different
@@ -72,6 +79,7 @@ struct vhu_vq_slot {
 struct vhu_dev {
     char *name;                 /* The socket path, for logs. */
     enum vhu_dev_mode mode;
+    struct vhu_sock_perms perms;    /* Server mode. */
     bool reconnect;             /* False for vhu_dev_create_connected(). */
     vhu_dev_changed_cb *changed_cb;
     void *aux;
@@ -100,6 +108,10 @@ struct vhu_dev {
     /* Counters. */
     uint64_t n_connects OVS_GUARDED;
     uint64_t n_errors OVS_GUARDED;
+    uint64_t n_faults_seen OVS_GUARDED; /* Queue faults in 'last_error'. */
+
+    long long int connected_since OVS_GUARDED;  /* Wall clock, ms. */
+    char last_error[160] OVS_GUARDED;
 
     struct vhu_vq_slot *vqs;    /* VHU_MAX_VRINGS of them. */
 };
@@ -107,6 +119,9 @@ struct vhu_dev {
 static void vhu_dev_disconnect(struct vhu_dev *, const char *why)
     OVS_REQUIRES(dev->mutex);
 static void vhu_dev_reset(struct vhu_dev *) OVS_REQUIRES(dev->mutex);
+
+static void vhu_dev_set_error(struct vhu_dev *, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3) OVS_REQUIRES(dev->mutex);
 
 static struct vhu_vq *
 vhu_dev_vq(const struct vhu_dev *dev, unsigned int idx)
@@ -199,6 +214,30 @@ vhu_socket_is_live(const struct sockaddr_un *sun)
     return live;
 }
 
+/* Gives the socket file of server 'dev' the owner, group and mode of
+ * 'dev->perms'.  Never follows a symbolic link. */
+static int
+vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
+{
+    const struct vhu_sock_perms *p = &dev->perms;
+
+    if ((p->owner != (uid_t) -1 || p->group != (gid_t) -1)
+        && lchown(dev->name, p->owner, p->group)) {
+        int error = errno;
+        *errorp = xasprintf("%s: setting the socket's owner and group: %s",
+                            dev->name, ovs_strerror(error));
+        return error;
+    }
+    if (p->mode >= 0
+        && fchmodat(AT_FDCWD, dev->name, p->mode & 0777, 0)) {
+        int error = errno;
+        *errorp = xasprintf("%s: setting the socket's mode to %#o: %s",
+                            dev->name, p->mode & 0777, ovs_strerror(error));
+        return error;
+    }
+    return 0;
+}
+
 /* Listens on 'path'.  A socket file that nobody listens on any more (left
  * by a process that died) is replaced; one that somebody does is not, nor
  * is anything that is not a socket. */
@@ -239,6 +278,12 @@ vhu_dev_listen(struct vhu_dev *dev, char **errorp)
         return error;
     }
     fatal_signal_add_file_to_unlink(dev->name);
+    error = vhu_dev_apply_sock_perms(dev, errorp);
+    if (error) {
+        close(fd);
+        fatal_signal_unlink_file_now(dev->name);
+        return error;
+    }
     if (listen(fd, 8)) {
         error = errno;
         *errorp = xasprintf("%s: listen: %s", dev->name, ovs_strerror(error));
@@ -257,12 +302,14 @@ vhu_dev_listen(struct vhu_dev *dev, char **errorp)
  * called with 'aux' whenever the state changes. */
 struct vhu_dev *
 vhu_dev_create(const char *path, enum vhu_dev_mode mode,
+               const struct vhu_sock_perms *perms,
                vhu_dev_changed_cb *cb, void *aux, char **errorp)
 {
     struct vhu_dev *dev = vhu_dev_alloc(path, mode, cb, aux);
 
     *errorp = NULL;
     dev->reconnect = true;
+    dev->perms = perms ? *perms : VHU_SOCK_PERMS_DEFAULT;
     if (mode == VHU_DEV_SERVER) {
         if (vhu_dev_listen(dev, errorp)) {
             vhu_dev_destroy(dev);
@@ -292,6 +339,24 @@ vhu_dev_create_connected(const char *name, int sock,
     dev->sock = sock;
     dev->n_connects = 1;
     return dev;
+}
+
+/* Changes the owner, group and mode of server 'dev''s socket file to
+ * 'perms'.  Returns 0 or an errno value with a message in '*errorp'. */
+int
+vhu_dev_set_sock_perms(struct vhu_dev *dev,
+                       const struct vhu_sock_perms *perms, char **errorp)
+{
+    int error = 0;
+
+    *errorp = NULL;
+    ovs_mutex_lock(&dev->mutex);
+    dev->perms = *perms;
+    if (dev->mode == VHU_DEV_SERVER && dev->listen_fd >= 0) {
+        error = vhu_dev_apply_sock_perms(dev, errorp);
+    }
+    ovs_mutex_unlock(&dev->mutex);
+    return error;
 }
 
 void
@@ -1052,6 +1117,8 @@ vhu_dev_handle_msg(struct vhu_dev *dev, struct vhu_msg *msg)
         VLOG_WARN_RL(&rl, "%s: %s (%"PRIu32") refused: %s%s", dev->name,
                      vhu_request_name(request), request, ctx.error,
                      need_ack ? "" : "; closing the connection");
+        vhu_dev_set_error(dev, "%s refused: %s", vhu_request_name(request),
+                          ctx.error);
         free(ctx.error);
         if (!need_ack) {
             return false;
@@ -1077,6 +1144,7 @@ vhu_dev_connected(struct vhu_dev *dev, int sock)
 {
     VLOG_INFO("%s: vhost-user frontend connected", dev->name);
     dev->sock = sock;
+    dev->connected_since = time_wall_msec();
     dev->n_connects++;
     dev->backoff = VHU_DEV_MIN_BACKOFF_MS;
     dev->changed = true;
@@ -1120,11 +1188,30 @@ vhu_dev_try_connect(struct vhu_dev *dev)
     }
 
     COVERAGE_INC(vhu_connect_failed);
+    vhu_dev_set_error(dev, "connecting: %s", ovs_strerror(error));
     VLOG_INFO_RL(&rl, "%s: connecting to the vhost-user frontend failed "
                  "(%s); retrying in %d ms", dev->name, ovs_strerror(error),
                  dev->backoff);
     dev->next_connect = time_msec() + dev->backoff;
     dev->backoff = MIN(dev->backoff * 2, VHU_DEV_MAX_BACKOFF_MS);
+}
+
+/* Adds up the kicks that the guest sent since the last look.  We poll
+ * every started ring, so nothing waits on a kick fd; the count is for
+ * operators (vhu/show). */
+static void
+vhu_dev_count_kicks(struct vhu_dev *dev)
+    OVS_REQUIRES(dev->mutex)
+{
+    for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
+        struct vhu_vring_ctl *ctl = &dev->ctl[i];
+        uint64_t n;
+
+        if (ctl->kick_fd >= 0
+            && read(ctl->kick_fd, &n, sizeof n) == sizeof n) {
+            ctl->n_kicks += n;
+        }
+    }
 }
 
 /* Connects or accepts if it is time, and handles the requests that have
@@ -1159,6 +1246,8 @@ vhu_dev_run(struct vhu_dev *dev)
             COVERAGE_INC(vhu_request_refused);
             VLOG_WARN_RL(&rl, "%s: %s; closing the connection", dev->name,
                          error_msg ? error_msg : ovs_strerror(error));
+            vhu_dev_set_error(dev, "%s", error_msg ? error_msg
+                                                   : ovs_strerror(error));
             vhu_dev_disconnect(dev, error_msg ? "protocol error"
                                               : ovs_strerror(error));
             free(error_msg);
@@ -1171,6 +1260,7 @@ vhu_dev_run(struct vhu_dev *dev)
         }
     }
 
+    vhu_dev_count_kicks(dev);
     bool changed = dev->changed;
     dev->changed = false;
     ovs_mutex_unlock(&dev->mutex);
@@ -1243,6 +1333,30 @@ vhu_dev_enqueue_burst(struct vhu_dev *dev, unsigned int qp,
     return n_tx;
 }
 
+/* Returns how many packets the guest has queued on queue pair 'qp''s TX
+ * ring that no dequeue has taken yet: a snapshot, 0 if the ring is not
+ * running or a burst is inside it. */
+int
+vhu_dev_dequeue_backlog(struct vhu_dev *dev, unsigned int qp)
+{
+    struct vhu_vq *vq;
+    int n = 0;
+
+    if (qp >= VHU_MAX_QUEUE_PAIRS) {
+        return 0;
+    }
+    vq = vhu_dev_vq(dev, 2 * qp + 1);
+    if (vhu_vq_try_enter(vq)) {
+        if (vq->ready && !vq->broken) {
+            uint16_t pending = vhu_read_u16(&vq->avail->idx)
+                               - vq->last_avail_idx;
+            n = MIN(pending, vq->size);
+        }
+        vhu_vq_leave(vq);
+    }
+    return n;
+}
+
 /* State. */
 
 void
@@ -1257,8 +1371,10 @@ vhu_dev_get_state(struct vhu_dev *dev, struct vhu_dev_state *state)
     state->status = dev->status;
     state->n_connects = dev->n_connects;
     state->n_errors = dev->n_errors;
+    state->connected_since = dev->sock >= 0 ? dev->connected_since : 0;
     for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
         struct vhu_vq *vq = vhu_dev_vq(dev, i);
+        enum vhu_vq_fault fault;
 
         if (dev->ctl[i].addr_set) {
             state->n_vrings++;
@@ -1266,8 +1382,16 @@ vhu_dev_get_state(struct vhu_dev *dev, struct vhu_dev_state *state)
         }
         vhu_vq_stop(vq);
         state->n_faults += vq->n_faults;
+        fault = vq->broken ? vq->fault : VHU_VQ_OK;
         vhu_vq_leave(vq);
+        if (fault != VHU_VQ_OK && state->n_faults > dev->n_faults_seen) {
+            vhu_dev_set_error(dev, "virtqueue %u broken: %s", i,
+                              vhu_vq_fault_name(fault));
+        }
     }
+    dev->n_faults_seen = state->n_faults;
+    ovs_strlcpy(state->last_error, dev->last_error,
+                sizeof state->last_error);
     struct vhu_vq *rx = vhu_dev_vq(dev, 0);
     struct vhu_vq *tx = vhu_dev_vq(dev, 1);
     state->running = dev->mem && rx->ready && tx->ready;
@@ -1352,6 +1476,16 @@ vhu_dev_vring_stats(struct vhu_dev *dev, unsigned int idx,
     }
 }
 
+static void
+vhu_dev_set_error(struct vhu_dev *dev, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(dev->last_error, sizeof dev->last_error, format, args);
+    va_end(args);
+}
+
 /* If the frontend asked us (SEND_RARP) to announce the guest's MAC address,
  * stores it in 'mac' and returns true, once per request. */
 bool
@@ -1367,4 +1501,123 @@ vhu_dev_take_rarp(struct vhu_dev *dev, uint8_t mac[6])
     }
     ovs_mutex_unlock(&dev->mutex);
     return pending;
+}
+
+/* Returns the NUMA node that holds the first page of guest memory, or -1
+ * if there is no guest memory or the kernel cannot say. */
+int
+vhu_dev_numa_node(struct vhu_dev *dev)
+{
+    int node = -1;
+
+    ovs_mutex_lock(&dev->mutex);
+    if (dev->mem && dev->mem->n_regions) {
+        if (syscall(SYS_get_mempolicy, &node, NULL, 0,
+                    dev->mem->regions[0].host_addr,
+                    MPOL_F_NODE | MPOL_F_ADDR)) {
+            node = -1;
+        }
+    }
+    ovs_mutex_unlock(&dev->mutex);
+    return node;
+}
+
+/* Appends to 's' the state of vring 'idx', which the frontend set up. */
+static void
+vhu_dev_show_vring(struct vhu_dev *dev, unsigned int idx, struct ds *s)
+    OVS_REQUIRES(dev->mutex)
+{
+    const struct vhu_vring_ctl *ctl = &dev->ctl[idx];
+    struct vhu_vq *vq = vhu_dev_vq(dev, idx);
+    bool protocol = dev->features & (1ULL << VHU_F_PROTOCOL_FEATURES);
+    struct vhu_vq_stats stats;
+    uint16_t avail_idx = 0, used_idx = 0;
+    uint16_t last_avail, last_used;
+    bool ready, broken;
+    enum vhu_vq_fault fault;
+    uint64_t n_faults;
+
+    vhu_vq_stop(vq);
+    ready = vq->ready;
+    broken = vq->broken;
+    fault = vq->fault;
+    n_faults = vq->n_faults;
+    stats = vq->stats;
+    last_avail = vq->last_avail_idx;
+    last_used = vq->last_used_idx;
+    if (ready) {
+        avail_idx = vhu_read_u16(&vq->avail->idx);
+        used_idx = vhu_read_u16(&vq->used->idx);
+    }
+    vhu_vq_leave(vq);
+
+    ds_put_format(s, "  vring %u (%s %u): size %"PRIu16", %s, %s\n", idx,
+                  idx % 2 ? "tx" : "rx", idx / 2, ctl->size,
+                  !protocol || ctl->enabled ? "enabled" : "disabled",
+                  broken ? "broken" : ready ? "running" : "stopped");
+    if (ready) {
+        ds_put_format(s, "    avail idx %"PRIu16" (next to take %"PRIu16"), "
+                      "used idx %"PRIu16" (next to write %"PRIu16")\n",
+                      avail_idx, last_avail, used_idx, last_used);
+    } else {
+        ds_put_format(s, "    next avail %"PRIu16", next used %"PRIu16"\n",
+                      last_avail, last_used);
+    }
+    ds_put_format(s, "    packets %"PRIu64", bytes %"PRIu64", dropped "
+                  "%"PRIu64", kicks %"PRIu64", calls %"PRIu64"%s\n",
+                  stats.packets, stats.bytes, stats.dropped, ctl->n_kicks,
+                  stats.calls, vq->call_fd < 0 ? " (no call fd)" : "");
+    if (n_faults) {
+        ds_put_format(s, "    faults %"PRIu64"%s%s\n", n_faults,
+                      broken ? ", broken: " : "",
+                      broken ? vhu_vq_fault_name(fault) : "");
+    }
+}
+
+void
+vhu_dev_show(struct vhu_dev *dev, struct ds *s)
+{
+    ovs_mutex_lock(&dev->mutex);
+    vhu_dev_count_kicks(dev);
+    ds_put_format(s, "  socket: %s (%s)\n", dev->name,
+                  dev->mode == VHU_DEV_SERVER ? "server" : "client");
+    if (dev->sock >= 0) {
+        ds_put_cstr(s, "  frontend: connected since ");
+        ds_put_strftime_msec(s, "%Y-%m-%d %H:%M:%S.###",
+                             dev->connected_since, true);
+    } else {
+        ds_put_cstr(s, "  frontend: not connected");
+    }
+    ds_put_format(s, ", %"PRIu64" connection(s), %"PRIu64" refused "
+                  "request(s)\n", dev->n_connects, dev->n_errors);
+    if (dev->last_error[0]) {
+        ds_put_format(s, "  last error: %s\n", dev->last_error);
+    }
+
+    ds_put_format(s, "  features: %#"PRIx64" ", dev->features);
+    vhu_format_features(s, VHU_FEATURES_VIRTIO, dev->features);
+    ds_put_format(s, "\n  protocol features: %#"PRIx64" ",
+                  dev->protocol_features);
+    vhu_format_features(s, VHU_FEATURES_PROTOCOL, dev->protocol_features);
+    ds_put_format(s, "\n  status: %#"PRIx8" ", dev->status);
+    vhu_format_features(s, VHU_FEATURES_STATUS, dev->status);
+    ds_put_format(s, "\n  mtu: %"PRIu16"\n", dev->mtu);
+
+    size_t n_regions = dev->mem ? dev->mem->n_regions : 0;
+    ds_put_format(s, "  memory: %"PRIuSIZE" region(s)\n", n_regions);
+    for (size_t i = 0; i < n_regions; i++) {
+        const struct vhu_mem_region *r = &dev->mem->regions[i];
+
+        ds_put_format(s, "    region %"PRIuSIZE": guest %#"PRIx64
+                      "-%#"PRIx64", %"PRIu64" kB, frontend address %#"
+                      PRIx64"\n", i, r->guest_phys_addr,
+                      r->guest_phys_addr + r->size - 1, r->size / 1024,
+                      r->userspace_addr);
+    }
+    for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
+        if (dev->ctl[i].size || dev->ctl[i].addr_set) {
+            vhu_dev_show_vring(dev, i, s);
+        }
+    }
+    ovs_mutex_unlock(&dev->mutex);
 }

@@ -56,8 +56,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vhu-vq.h"
+
+struct ds;
 
 /* The most queue pairs a frontend may use (GET_QUEUE_NUM). */
 #define VHU_MAX_QUEUE_PAIRS 128
@@ -102,6 +105,19 @@ enum vhu_dev_mode {
 
 struct vhu_dev;
 
+/* Server mode: who may connect.  The socket file gets this owner, group
+ * and mode after it is created and before anybody can connect to it (we
+ * listen only then).  -1 leaves a field as bind() made it: owned by us,
+ * mode 0777 less the umask. */
+struct vhu_sock_perms {
+    uid_t owner;
+    gid_t group;
+    int mode;                   /* Permission bits, 0 to 0777. */
+};
+
+#define VHU_SOCK_PERMS_DEFAULT                                  \
+    (struct vhu_sock_perms) { (uid_t) -1, (gid_t) -1, -1 }
+
 /* Called by the control path, with no lock of ours held, whenever what the
  * vhu_dev_get_*() functions report may have changed: connection, features,
  * queues ready or enabled, MTU, a RARP request.  It must not call
@@ -109,8 +125,11 @@ struct vhu_dev;
 typedef void vhu_dev_changed_cb(void *aux);
 
 struct vhu_dev *vhu_dev_create(const char *path, enum vhu_dev_mode,
+                               const struct vhu_sock_perms *,
                                vhu_dev_changed_cb *, void *aux,
                                char **errorp);
+int vhu_dev_set_sock_perms(struct vhu_dev *, const struct vhu_sock_perms *,
+                           char **errorp);
 struct vhu_dev *vhu_dev_create_connected(const char *name, int sock,
                                          vhu_dev_changed_cb *, void *aux);
 void vhu_dev_destroy(struct vhu_dev *);
@@ -123,6 +142,7 @@ int vhu_dev_dequeue_burst(struct vhu_dev *, unsigned int qp,
                           struct vhu_buf *bufs, int n);
 int vhu_dev_enqueue_burst(struct vhu_dev *, unsigned int qp,
                           const struct vhu_buf *pkts, int n);
+int vhu_dev_dequeue_backlog(struct vhu_dev *, unsigned int qp);
 
 /* State, for any thread. */
 struct vhu_dev_state {
@@ -137,6 +157,9 @@ struct vhu_dev_state {
     uint64_t n_connects;        /* Connections made so far. */
     uint64_t n_faults;          /* Queues broken so far. */
     uint64_t n_errors;          /* Requests refused so far. */
+    long long int connected_since;  /* Wall-clock ms, if connected. */
+    char last_error[160];       /* The last refusal, protocol error, failed
+                                 * connection or broken queue, or "". */
 };
 
 void vhu_dev_get_state(struct vhu_dev *, struct vhu_dev_state *);
@@ -148,5 +171,11 @@ bool vhu_dev_vring_broken(struct vhu_dev *, unsigned int vring);
 void vhu_dev_vring_stats(struct vhu_dev *, unsigned int vring,
                          struct vhu_vq_stats *);
 bool vhu_dev_take_rarp(struct vhu_dev *, uint8_t mac[6]);
+int vhu_dev_numa_node(struct vhu_dev *);
+
+/* Appends to 'ds' a report for operators: the socket, the negotiated
+ * features, guest memory and every queue the frontend set up, with its
+ * indexes and counters. */
+void vhu_dev_show(struct vhu_dev *, struct ds *);
 
 #endif /* vhu-dev.h */

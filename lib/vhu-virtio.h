@@ -98,6 +98,13 @@ struct vhu_vring_used {
 #define VHU_VRING_AVAIL_ALIGN 2
 #define VHU_VRING_USED_ALIGN 4
 
+/* Reads a 16-bit ring field that the guest may be writing, once. */
+static inline uint16_t
+vhu_read_u16(const uint16_t *p)
+{
+    return *(const volatile uint16_t *) p;
+}
+
 /* True if an event index 'event' asks for a notification now that the
  * index moved from 'old' to 'new' (the spec's vring_need_event()). */
 static inline bool

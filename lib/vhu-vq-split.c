@@ -78,13 +78,6 @@ vhu_vq_break(struct vhu_vq *vq, enum vhu_vq_fault fault)
                  vq->name, vq->index, vhu_vq_fault_name(fault));
 }
 
-/* Reads a 16-bit index that the guest may be writing. */
-static inline uint16_t
-vhu_read_u16(const uint16_t *p)
-{
-    return *(const volatile uint16_t *) p;
-}
-
 /* A walk along one descriptor chain: the table it is in (the ring's or an
  * indirect one) and the part of the current buffer not yet consumed. */
 struct vhu_chain {

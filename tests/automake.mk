@@ -22,6 +22,7 @@ TESTSUITE_AT = \
 	tests/dev.at \
 	tests/bench.at \
 	tests/configure.at \
+	tests/netdev-traffic.at \
 	tests/netdev-vhu.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \

@@ -967,7 +967,7 @@ harness_create_socket(const char *path, enum vhu_dev_mode mode)
     char *error;
 
     atomic_init(&h->n_changes, 0);
-    h->dev = vhu_dev_create(path, mode, harness_changed, h, &error);
+    h->dev = vhu_dev_create(path, mode, NULL, harness_changed, h, &error);
     VHU_CHECK(h->dev && !error);
     h->sock = -1;
     harness_start_thread(h);
@@ -1026,7 +1026,8 @@ test_server(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
            "the next one waits, then both leave\n");
 
     /* A second backend on the same path is refused. */
-    VHU_CHECK(!vhu_dev_create(path, VHU_DEV_SERVER, NULL, NULL, &error));
+    VHU_CHECK(!vhu_dev_create(path, VHU_DEV_SERVER, NULL, NULL, NULL,
+                              &error));
     printf("refused: %s\n", error);
     free(error);
     harness_destroy(h);
@@ -1048,7 +1049,8 @@ test_server(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     VHU_CHECK(fd >= 0);
     close(fd);
-    VHU_CHECK(!vhu_dev_create(path, VHU_DEV_SERVER, NULL, NULL, &error));
+    VHU_CHECK(!vhu_dev_create(path, VHU_DEV_SERVER, NULL, NULL, NULL,
+                              &error));
     printf("refused: %s\n", error);
     free(error);
     VHU_CHECK(!stat(path, &st) && S_ISREG(st.st_mode));
@@ -1057,7 +1059,7 @@ test_server(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     char long_path[200];
     memset(long_path, 'x', sizeof long_path - 1);
     long_path[sizeof long_path - 1] = '\0';
-    VHU_CHECK(!vhu_dev_create(long_path, VHU_DEV_CLIENT, NULL, NULL,
+    VHU_CHECK(!vhu_dev_create(long_path, VHU_DEV_CLIENT, NULL, NULL, NULL,
                               &error));
     VHU_CHECK(strstr(error, "socket path longer than 107 bytes"));
     printf("refused: socket path longer than 107 bytes\n");

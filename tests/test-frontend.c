@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -41,8 +42,10 @@
 #include "vhu-dev.h"
 #include "vhu-frontend.h"
 
-#define FRAME_SIZE 64
+#define DEFAULT_FRAME_SIZE 64
+#define MAX_FRAME_SIZE 9000
 #define IDLE_LIMIT_MS 10000
+#define TX_ONLY_BURST 32
 
 static int
 frontend_socket(const char *how, const char *path)
@@ -81,13 +84,13 @@ frontend_socket(const char *how, const char *path)
 }
 
 static void
-make_frame(uint8_t *p, uint32_t seq)
+make_frame(uint8_t *p, size_t size, uint32_t seq)
 {
     static const uint8_t head[14] = {
         0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
     };
 
-    memset(p, 0, FRAME_SIZE);
+    memset(p, 0, size);
     memcpy(p, head, sizeof head);
     memcpy(p + sizeof head, &seq, sizeof seq);
 }
@@ -95,23 +98,36 @@ make_frame(uint8_t *p, uint32_t seq)
 static void
 run_frontend(int argc, char *argv[])
 {
-    if (argc < 5 || argc > 6) {
-        ovs_fatal(0, "usage: frontend connect|listen PATH tx|rx|loop N "
-                  "[PAIRS]");
+    if (argc < 5 || argc > 7) {
+        ovs_fatal(0, "usage: frontend connect|listen PATH tx|rx|loop|hold "
+                  "N [PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
     bool tx = !strcmp(mode, "tx") || !strcmp(mode, "loop");
     bool rx = !strcmp(mode, "rx") || !strcmp(mode, "loop");
+    bool hold = !strcmp(mode, "hold");
     uint64_t n = strtoull(argv[4], NULL, 10);
     size_t n_pairs = argc > 5 ? atoi(argv[5]) : 1;
+    size_t frame_size = argc > 6 ? atoi(argv[6]) : DEFAULT_FRAME_SIZE;
 
-    VHU_CHECK(tx || rx);
+    VHU_CHECK(tx || rx || hold);
     VHU_CHECK(n_pairs >= 1 && n_pairs <= VHU_FE_MAX_VRINGS / 2);
+    VHU_CHECK(frame_size >= 60 && frame_size <= MAX_FRAME_SIZE);
 
     int sock = frontend_socket(argv[1], argv[2]);
     struct vhu_fe *fe = vhu_fe_create(sock, 1, 16 * 1024 * 1024);
     VHU_CHECK(!vhu_fe_start(fe, VHU_DEV_FEATURES, VHU_DEV_PROTOCOL_FEATURES,
                             n_pairs, 256));
+    if (hold) {
+        /* Queues set up, no RX buffer ever posted: the backend finds the
+         * RX ring full from the start.  'n' is how long, in ms. */
+        printf("holding for %"PRIu64" ms\n", n);
+        fflush(stdout);
+        xnanosleep(n * 1000 * 1000);
+        vhu_fe_destroy(fe);
+        close(sock);
+        return;
+    }
 
     uint64_t sent = 0, received = 0, reaped = 0;
     long long int last_progress = time_msec();
@@ -119,14 +135,18 @@ run_frontend(int argc, char *argv[])
         bool progress = false;
 
         for (size_t qp = 0; qp < n_pairs; qp++) {
-            uint8_t frame[FRAME_SIZE];
+            uint8_t frame[MAX_FRAME_SIZE];
 
             /* In a loop, no more in flight than the RX ring holds, so
              * that a backend that sends back at once never finds it
-             * full. */
-            while (tx && sent < n && (!rx || sent - received < 128)) {
-                make_frame(frame, sent);
-                if (vhu_fe_tx(fe, qp, frame, sizeof frame,
+             * full.  Sending only, a burst of at most TX_ONLY_BURST per
+             * millisecond: a guest at a low rate, which a receiver on
+             * another port of a switch keeps up with. */
+            size_t budget = rx ? SIZE_MAX : TX_ONLY_BURST;
+            while (tx && sent < n && (!rx || sent - received < 128)
+                   && budget-- > 0) {
+                make_frame(frame, frame_size, sent);
+                if (vhu_fe_tx(fe, qp, frame, frame_size,
                               VHU_FE_LAYOUT_ONE)) {
                     break;
                 }
@@ -137,19 +157,22 @@ run_frontend(int argc, char *argv[])
             reaped += n_reaped;
 
             if (rx) {
-                uint8_t buf[2048];
+                uint8_t buf[MAX_FRAME_SIZE + 64];
                 uint16_t n_buffers;
                 size_t len;
 
-                vhu_fe_rx_post(fe, qp, 256, sizeof buf);
+                vhu_fe_rx_post(fe, qp, 256, 2048);
                 while (!vhu_fe_rx(fe, qp, buf, sizeof buf, &len,
                                   &n_buffers)) {
-                    VHU_CHECK(len >= FRAME_SIZE);
+                    VHU_CHECK(len >= DEFAULT_FRAME_SIZE);
                     received++;
                     progress = true;
                 }
             }
             progress |= n_reaped > 0;
+        }
+        if (tx && !rx) {
+            xnanosleep(1000 * 1000);
         }
         if (progress) {
             last_progress = time_msec();
@@ -172,6 +195,6 @@ run_frontend(int argc, char *argv[])
 }
 
 const struct vhu_test vhu_test_frontend = {
-    "frontend", "a vhost-user frontend: connect|listen PATH tx|rx|loop N "
-    "[PAIRS]", run_frontend,
+    "frontend", "a vhost-user frontend: connect|listen PATH "
+    "tx|rx|loop|hold N [PAIRS [SIZE]]", run_frontend,
 };

@@ -314,7 +314,8 @@ main(int argc, char *argv[])
     signal(SIGINT, handle_stop_signal);
     signal(SIGTERM, handle_stop_signal);
 
-    control.dev = vhu_dev_create(o.path, o.dev_mode, NULL, NULL, &error);
+    control.dev = vhu_dev_create(o.path, o.dev_mode, NULL, NULL, NULL,
+                                 &error);
     if (!control.dev) {
         ovs_fatal(0, "%s", error);
     }

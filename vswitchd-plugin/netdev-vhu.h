@@ -27,4 +27,11 @@
  * does nothing. */
 void netdev_vhu_register(void);
 
+struct smap;
+
+/* Takes the Open_vSwitch table's other_config: "vhost-sock-dir", the
+ * directory (relative to the run directory) for server ports' sockets.
+ * Server ports move their sockets when it changes. */
+void netdev_vhu_set_other_config(const struct smap *other_config);
+
 #endif /* netdev-vhu.h */

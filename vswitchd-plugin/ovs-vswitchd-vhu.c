@@ -16,13 +16,38 @@
 
 /* Our ovs-vswitchd is Open vSwitch's own: main() and the bridge come from
  * the objects of the Open vSwitch build (vswitchd/ovs-vswitchd.o and its
- * neighbours), unchanged.  This file only makes the executable depend on
- * the ovs-vhu module, whose constructor registers the vhost-user netdev
- * classes before main() runs. */
+ * neighbours), unchanged.  This file makes the executable depend on the
+ * ovs-vhu module, whose constructor registers the vhost-user netdev
+ * classes before main() runs, and hands the module the Open_vSwitch
+ * table's other_config. */
 
 #include <config.h>
 
+#include "dpdk.h"
 #include "netdev-vhu.h"
+#include "openvswitch/vlog.h"
+#include "smap.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_vswitchd_vhu);
 
 extern void (*const ovs_vswitchd_vhu_module)(void);
 void (*const ovs_vswitchd_vhu_module)(void) = netdev_vhu_register;
+
+/* The bridge calls dpdk_init() with the Open_vSwitch table's other_config
+ * on every pass of its main loop; it is where OVS-DPDK reads
+ * "vhost-sock-dir".  Open vSwitch without DPDK has only a stub, which
+ * this definition, linked into the executable ahead of the library,
+ * replaces: it does what the stub does and passes the configuration on to
+ * the vhost-user ports. */
+void
+dpdk_init(const struct smap *ovs_other_config)
+{
+    static bool warned;
+
+    if (!warned && smap_get_bool(ovs_other_config, "dpdk-init", false)) {
+        VLOG_ERR("DPDK not supported in this copy of Open vSwitch; "
+                 "ovs-vhu's vhost-user ports need no DPDK.");
+        warned = true;
+    }
+    netdev_vhu_set_other_config(ovs_other_config);
+}
