@@ -114,10 +114,14 @@ run_frontend(int argc, char *argv[])
     VHU_CHECK(n_pairs >= 1 && n_pairs <= VHU_FE_MAX_VRINGS / 2);
     VHU_CHECK(frame_size >= 60 && frame_size <= MAX_FRAME_SIZE);
 
+    /* A receiver only (on a switch's port) gets rings that absorb a while
+     * without CPU time on a busy machine. */
+    uint16_t ring_size = rx && !tx ? 1024 : 256;
+
     int sock = frontend_socket(argv[1], argv[2]);
     struct vhu_fe *fe = vhu_fe_create(sock, 1, 16 * 1024 * 1024);
     VHU_CHECK(!vhu_fe_start(fe, VHU_DEV_FEATURES, VHU_DEV_PROTOCOL_FEATURES,
-                            n_pairs, 256));
+                            n_pairs, ring_size));
     if (hold) {
         /* Queues set up, no RX buffer ever posted: the backend finds the
          * RX ring full from the start.  'n' is how long, in ms. */
@@ -131,6 +135,7 @@ run_frontend(int argc, char *argv[])
 
     uint64_t sent = 0, received = 0, reaped = 0;
     long long int last_progress = time_msec();
+    uint64_t n_iterations = 0;
     while ((tx && reaped < n) || (rx && received < n)) {
         bool progress = false;
 
@@ -140,9 +145,12 @@ run_frontend(int argc, char *argv[])
             /* In a loop, no more in flight than the RX ring holds, so
              * that a backend that sends back at once never finds it
              * full.  Sending only, a burst of at most TX_ONLY_BURST per
-             * millisecond: a guest at a low rate, which a receiver on
-             * another port of a switch keeps up with. */
-            size_t budget = rx ? SIZE_MAX : TX_ONLY_BURST;
+             * millisecond on each queue pair in turn: a guest at a low
+             * rate, which a receiver on another port of a switch keeps up
+             * with. */
+            size_t budget = (rx ? SIZE_MAX
+                             : qp == n_iterations % n_pairs ? TX_ONLY_BURST
+                             : 0);
             while (tx && sent < n && (!rx || sent - received < 128)
                    && budget-- > 0) {
                 make_frame(frame, frame_size, sent);
@@ -161,7 +169,7 @@ run_frontend(int argc, char *argv[])
                 uint16_t n_buffers;
                 size_t len;
 
-                vhu_fe_rx_post(fe, qp, 256, 2048);
+                vhu_fe_rx_post(fe, qp, ring_size, 2048);
                 while (!vhu_fe_rx(fe, qp, buf, sizeof buf, &len,
                                   &n_buffers)) {
                     VHU_CHECK(len >= DEFAULT_FRAME_SIZE);
@@ -174,6 +182,7 @@ run_frontend(int argc, char *argv[])
         if (tx && !rx) {
             xnanosleep(1000 * 1000);
         }
+        n_iterations++;
         if (progress) {
             last_progress = time_msec();
         } else if (time_msec() - last_progress > IDLE_LIMIT_MS) {
