@@ -124,10 +124,16 @@ run_frontend(int argc, char *argv[])
                             n_pairs, ring_size));
     if (hold) {
         /* Queues set up, no RX buffer ever posted: the backend finds the
-         * RX ring full from the start.  'n' is how long, in ms. */
+         * RX ring full from the start.  'n' is how long, in ms, unless the
+         * backend leaves first. */
+        struct pollfd pfd = { .fd = sock, .events = POLLIN };
+        char c;
+
         printf("holding for %"PRIu64" ms\n", n);
         fflush(stdout);
-        xnanosleep(n * 1000 * 1000);
+        if (poll(&pfd, 1, n) == 1 && read(sock, &c, 1) <= 0) {
+            printf("the backend closed the connection\n");
+        }
         vhu_fe_destroy(fe);
         close(sock);
         return;
