@@ -1205,9 +1205,14 @@ vhu_dev_count_kicks(struct vhu_dev *dev)
 {
     for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
         struct vhu_vring_ctl *ctl = &dev->ctl[i];
+        struct pollfd pfd = { .fd = ctl->kick_fd, .events = POLLIN };
         uint64_t n;
 
-        if (ctl->kick_fd >= 0
+        /* The frontend's eventfd may be blocking, and its flags are not
+         * ours to change: read it only when poll() says it would not
+         * block. */
+        if (ctl->kick_fd >= 0 && poll(&pfd, 1, 0) == 1
+            && pfd.revents & POLLIN
             && read(ctl->kick_fd, &n, sizeof n) == sizeof n) {
             ctl->n_kicks += n;
         }
