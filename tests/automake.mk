@@ -28,6 +28,7 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
 	tests/system-sandbox.at \
+	tests/system-switch.at \
 	tests/system-testpmd.at
 TESTSUITE = $(srcdir)/tests/testsuite
 SYSTEM_TESTSUITE = $(srcdir)/tests/system-testsuite
