@@ -1145,6 +1145,8 @@ vhu_dev_connected(struct vhu_dev *dev, int sock)
     VLOG_INFO("%s: vhost-user frontend connected", dev->name);
     dev->sock = sock;
     dev->connected_since = time_wall_msec();
+    /* What went wrong before this connection is history now. */
+    dev->last_error[0] = '\0';
     dev->n_connects++;
     dev->backoff = VHU_DEV_MIN_BACKOFF_MS;
     dev->changed = true;

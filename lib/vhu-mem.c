@@ -156,6 +156,24 @@ vhu_mem_check_region(const struct vhu_mem *mem,
     return NULL;
 }
 
+/* Returns the region of 'mem' with the guest-physical address, size and
+ * frontend address of 'desc', or NULL. */
+static struct vhu_mem_region *
+vhu_mem_find_region(struct vhu_mem *mem,
+                    const struct vhu_mem_region_desc *desc)
+{
+    for (size_t i = 0; i < mem->n_regions; i++) {
+        struct vhu_mem_region *r = &mem->regions[i];
+
+        if (r->guest_phys_addr == desc->guest_phys_addr
+            && r->size == desc->memory_size
+            && r->userspace_addr == desc->userspace_addr) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
 /* Maps the region that 'desc' describes from 'fd' and adds it to 'mem'.
  * Takes ownership of 'fd' whatever happens: it stays open while the
  * mapping lives, or is closed at once when the region is refused.  Returns
@@ -166,6 +184,17 @@ vhu_mem_add_region(struct vhu_mem *mem,
                    const struct vhu_mem_region_desc *desc, int fd,
                    char **errorp)
 {
+    struct vhu_mem_region *same = vhu_mem_find_region(mem, desc);
+
+    if (same) {
+        /* QEMU sets each queue pair of a multiqueue device up as a device
+         * of its own on the same connection, and each one adds every
+         * region: the same region again is one more holder of it. */
+        same->n_adds++;
+        close(fd);
+        return 0;
+    }
+
     char *error = vhu_mem_check_region(mem, desc, fd);
     if (error) {
         close(fd);
@@ -198,28 +227,28 @@ vhu_mem_add_region(struct vhu_mem *mem,
     r->userspace_addr = desc->userspace_addr;
     r->host_addr = (uint8_t *) addr + desc->mmap_offset;
     r->map = map;
+    r->n_adds = 1;
     return 0;
 }
 
 /* Removes from 'mem' the region that 'desc' names by its guest-physical
- * address, size and frontend address.  Returns 0, or ENOENT if there is
- * none.  The mapping goes when no other table holds it. */
+ * address, size and frontend address, once as many removals as additions
+ * of it have come.  Returns 0, or ENOENT if there is none.  The mapping
+ * goes when no other table holds it. */
 int
 vhu_mem_remove_region(struct vhu_mem *mem,
                       const struct vhu_mem_region_desc *desc)
 {
-    for (size_t i = 0; i < mem->n_regions; i++) {
-        struct vhu_mem_region *r = &mem->regions[i];
+    struct vhu_mem_region *r = vhu_mem_find_region(mem, desc);
 
-        if (r->guest_phys_addr == desc->guest_phys_addr
-            && r->size == desc->memory_size
-            && r->userspace_addr == desc->userspace_addr) {
-            vhu_mem_map_unref(r->map);
-            mem->regions[i] = mem->regions[--mem->n_regions];
-            return 0;
-        }
+    if (!r) {
+        return ENOENT;
     }
-    return ENOENT;
+    if (--r->n_adds == 0) {
+        vhu_mem_map_unref(r->map);
+        *r = mem->regions[--mem->n_regions];
+    }
+    return 0;
 }
 
 /* Returns our address of 'addr', a guest-physical address or, if 'by_uva',

@@ -61,6 +61,7 @@ struct vhu_mem_region {
     uint64_t userspace_addr;
     uint8_t *host_addr;         /* Our address of guest_phys_addr. */
     struct vhu_mem_map *map;
+    uint32_t n_adds;            /* ADD_MEM_REGs of it, less REM_MEM_REGs. */
 };
 
 struct vhu_mem {

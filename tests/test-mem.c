@@ -161,6 +161,19 @@ run_mem(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     VHU_CHECK(p && !memcmp(p, "vhu!", 4));
     printf("a clone keeps the mappings of the table it came from\n");
 
+    /* The same region added again (by each queue pair of a multiqueue
+     * QEMU device) is held once more, not refused as an overlap: it stays
+     * until as many removals have come. */
+    int same_fd = make_memfd(FILE_SIZE);
+    desc = region(GPA, 0x8000, UVA, 0);
+    VHU_CHECK(!vhu_mem_add_region(clone, &desc, same_fd, &error));
+    VHU_CHECK(!fd_is_open(same_fd));
+    VHU_CHECK(clone->n_regions == 2);
+    VHU_CHECK(!vhu_mem_remove_region(clone, &desc));
+    VHU_CHECK(clone->n_regions == 2 && fd_is_open(fd));
+    VHU_CHECK(vhu_mem_gpa_to_hva(clone, GPA, 1) != NULL);
+    printf("the same region added twice stays until removed twice\n");
+
     /* Removal names the region exactly. */
     desc = region(GPA, 0x8000, UVA + 1, 0x1000);
     VHU_CHECK(vhu_mem_remove_region(clone, &desc) == ENOENT);

@@ -453,8 +453,8 @@ netdev_vhu_open_socket(struct netdev_vhu *dev, char **errorp)
         free(error);
         return EINVAL;
     }
-    VLOG_INFO("%s: vhost-user %s on %s", name,
-              dev->client ? "client, connecting to" : "server, listening",
+    VLOG_INFO("%s: vhost-user %s %s", name,
+              dev->client ? "client, connecting to" : "server, listening on",
               dev->socket_path);
     seq_change(netdev_vhu_list_seq);
     return 0;
