@@ -28,6 +28,7 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
 	tests/system-sandbox.at \
+	tests/system-qemu.at \
 	tests/system-switch.at \
 	tests/system-testpmd.at
 TESTSUITE = $(srcdir)/tests/testsuite
@@ -42,6 +43,7 @@ EXTRA_DIST += \
 	$(SYSTEM_TESTSUITE) \
 	tests/atlocal.in \
 	tests/netns/ovs-vswitchd \
+	tests/vhu-qemu-guest \
 	package.m4
 DISTCLEANFILES += tests/atconfig tests/atlocal
 check_SCRIPTS += tests/atlocal

@@ -36,3 +36,4 @@ uninstall-ovs-vswitchd-vhu:
 .PHONY: install-ovs-vswitchd-vhu uninstall-ovs-vswitchd-vhu
 
 dist_man_MANS += vswitchd-plugin/ovs-vswitchd-vhu.8
+dist_man_MANS += vswitchd-plugin/ovs-vhu.7
