@@ -150,6 +150,12 @@ run_frontend(int argc, char *argv[])
         return;
     }
 
+    /* RX buffers first, so that a backend that sends back at once (a
+     * loopback) finds them there from the first packet on. */
+    for (size_t qp = 0; rx && qp < n_pairs; qp++) {
+        vhu_fe_rx_post(fe, qp, ring_size, 2048);
+    }
+
     uint64_t sent = 0, received = 0, reaped = 0;
     long long int last_progress = time_msec();
     uint64_t n_iterations = 0;
