@@ -183,12 +183,96 @@ struct netdev_vhu {
 };
 
 /* Packets for rxq_recv() come from a small stash per rx queue: a burst
- * finds its buffers ready, and polling an idle queue allocates nothing. */
+ * finds its buffers ready, and polling an idle queue allocates nothing.
+ * The stash is refilled from the thread's packet pool (below). */
 struct netdev_vhu_rxq {
     struct netdev_rxq up;
     struct dp_packet *stash[NETDEV_MAX_BURST];
     uint32_t buf_size;
 };
+
+/* The packet pool.
+ *
+ * A packet that rxq_recv() fills is one block: the struct dp_packet and,
+ * after it, NETDEV_VHU_POOL_BUF bytes of data (a "stub" in dp_packet's
+ * terms, which dp_packet_delete() frees with the struct, and which
+ * dp_packet_resize() leaves for a buffer of its own when a packet must
+ * grow).  When send() is done with such a packet, it does not free it but
+ * keeps it in the pool of its thread, from which rxq_recv() takes packets
+ * first.  Traffic between two guests polled by one PMD thread thus runs
+ * with no malloc() at all.  A pool holds at most NETDEV_VHU_POOL_MAX
+ * packets; the ports whose MTU needs bigger buffers allocate as usual. */
+#define NETDEV_VHU_POOL_BUF 2048
+#define NETDEV_VHU_POOL_MAX 512
+
+struct netdev_vhu_pool {
+    size_t n;
+    struct dp_packet *packets[NETDEV_VHU_POOL_MAX];
+};
+
+static ovsthread_key_t netdev_vhu_pool_key;
+
+static void
+netdev_vhu_pool_destroy(void *pool_)
+{
+    struct netdev_vhu_pool *pool = pool_;
+
+    for (size_t i = 0; i < pool->n; i++) {
+        dp_packet_delete(pool->packets[i]);
+    }
+    free(pool);
+}
+
+static struct netdev_vhu_pool *
+netdev_vhu_pool_get(void)
+{
+    struct netdev_vhu_pool *pool = ovsthread_getspecific(netdev_vhu_pool_key);
+
+    if (OVS_UNLIKELY(!pool)) {
+        pool = xzalloc(sizeof *pool);
+        ovsthread_setspecific(netdev_vhu_pool_key, pool);
+    }
+    return pool;
+}
+
+/* Makes 'packet', one block of the pool's layout, empty and new again. */
+static void
+netdev_vhu_packet_reset(struct dp_packet *packet)
+{
+    dp_packet_use_stub(packet, packet + 1, NETDEV_VHU_POOL_BUF);
+    dp_packet_reserve(packet, DP_NETDEV_HEADROOM);
+}
+
+/* Returns a packet with room for 'size' bytes after DP_NETDEV_HEADROOM:
+ * from the pool if 'size' fits its buffers and it has one. */
+static struct dp_packet *
+netdev_vhu_packet_alloc(struct netdev_vhu_pool *pool, uint32_t size)
+{
+    struct dp_packet *packet;
+
+    if (OVS_UNLIKELY(size > NETDEV_VHU_POOL_BUF - DP_NETDEV_HEADROOM)) {
+        return dp_packet_new_with_headroom(size, DP_NETDEV_HEADROOM);
+    }
+    packet = (pool->n
+              ? pool->packets[--pool->n]
+              : xmalloc(sizeof *packet + NETDEV_VHU_POOL_BUF));
+    netdev_vhu_packet_reset(packet);
+    return packet;
+}
+
+/* Frees 'packet', or keeps it in 'pool' if it is one of ours. */
+static void
+netdev_vhu_packet_free(struct netdev_vhu_pool *pool, struct dp_packet *packet)
+{
+    if (packet->source == DPBUF_STUB
+        && dp_packet_base(packet) == packet + 1
+        && dp_packet_get_allocated(packet) == NETDEV_VHU_POOL_BUF
+        && pool->n < NETDEV_VHU_POOL_MAX) {
+        pool->packets[pool->n++] = packet;
+    } else {
+        dp_packet_delete(packet);
+    }
+}
 
 /* Every port, for the control thread and vhu/show. */
 static struct ovs_mutex netdev_vhu_list_mutex = OVS_MUTEX_INITIALIZER;
@@ -1229,7 +1313,11 @@ netdev_vhu_send(struct netdev *netdev, int qid,
     }
     ovs_spin_unlock(&txq->lock);
 
-    dp_packet_delete_batch(batch, true);
+    struct netdev_vhu_pool *pool = netdev_vhu_pool_get();
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        netdev_vhu_packet_free(pool, packet);
+    }
+    dp_packet_batch_init(batch);
     return 0;
 }
 
@@ -1322,17 +1410,22 @@ netdev_vhu_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
     }
 
     int room = NETDEV_MAX_BURST - dp_packet_batch_size(batch);
+    struct netdev_vhu_pool *pool = NULL;
     for (int i = 0; i < room; i++) {
         struct dp_packet *packet = rxq->stash[i];
 
         if (OVS_UNLIKELY(!packet)) {
-            packet = dp_packet_new_with_headroom(rxq->buf_size,
-                                                 DP_NETDEV_HEADROOM);
+            if (!pool) {
+                pool = netdev_vhu_pool_get();
+            }
+            packet = netdev_vhu_packet_alloc(pool, rxq->buf_size);
             rxq->stash[i] = packet;
         }
         bufs[i].data = dp_packet_data(packet);
         bufs[i].len = 0;
-        bufs[i].size = dp_packet_tailroom(packet);
+        /* The MTU, not the buffer (a pool's may be bigger), limits what
+         * the guest may send. */
+        bufs[i].size = MIN(dp_packet_tailroom(packet), rxq->buf_size);
     }
 
     n = vhu_dev_dequeue_burst(dev->vhu, qid, bufs, room);
@@ -1524,6 +1617,7 @@ netdev_vhu_register(void)
 
     if (ovsthread_once_start(&once)) {
         netdev_vhu_list_seq = seq_create();
+        ovsthread_key_create(&netdev_vhu_pool_key, netdev_vhu_pool_destroy);
         for (size_t i = 0; i < ARRAY_SIZE(netdev_vhu_classes); i++) {
             int error = netdev_register_provider(&netdev_vhu_classes[i]);
             if (error) {
