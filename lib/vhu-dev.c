@@ -51,6 +51,10 @@ COVERAGE_DEFINE(vhu_request_refused);
 COVERAGE_DEFINE(vhu_connect_failed);
 COVERAGE_DEFINE(vhu_disconnect);
 
+/* How many times an enqueue burst tries a queue's busy flag before it
+ * gives up (see vhu_dev_enqueue_burst()). */
+#define VHU_DEV_ENQUEUE_SPINS 1000
+
 /* Requests handled per vhu_dev_run() call, so that a frontend that talks
  * without pause cannot starve other devices of the control thread. */
 #define VHU_DEV_MAX_MSGS_PER_RUN 64
@@ -229,7 +233,8 @@ vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
         return error;
     }
     if (p->mode >= 0
-        && fchmodat(AT_FDCWD, dev->name, p->mode & 0777, 0)) {
+        && fchmodat(AT_FDCWD, dev->name, p->mode & 0777,
+                    AT_SYMLINK_NOFOLLOW)) {
         int error = errno;
         *errorp = xasprintf("%s: setting the socket's mode to %#o: %s",
                             dev->name, p->mode & 0777, ovs_strerror(error));
@@ -1331,11 +1336,17 @@ vhu_dev_enqueue_burst(struct vhu_dev *dev, unsigned int qp,
         return 0;
     }
     vq = vhu_dev_vq(dev, 2 * qp);
-    if (vhu_vq_try_enter(vq)) {
-        if (vq->ready && !vq->broken) {
-            n_tx = vhu_vq_enqueue_split(vq, pkts, n);
+    /* The control path holds a queue's flag for a moment to read its
+     * state (vhu_dev_get_state() and friends): wait that out, a little,
+     * rather than return 0, which the caller takes for a full ring. */
+    for (int i = 0; i < VHU_DEV_ENQUEUE_SPINS; i++) {
+        if (vhu_vq_try_enter(vq)) {
+            if (vq->ready && !vq->broken) {
+                n_tx = vhu_vq_enqueue_split(vq, pkts, n);
+            }
+            vhu_vq_leave(vq);
+            break;
         }
-        vhu_vq_leave(vq);
     }
     return n_tx;
 }

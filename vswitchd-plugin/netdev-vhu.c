@@ -166,8 +166,7 @@ struct netdev_vhu {
 
     /* A RARP announcement that the frontend asked for (after a live
      * migration), injected on rx queue 0 as if the guest had sent it. */
-    atomic_bool rarp_pending;
-    struct eth_addr rarp_mac;
+    atomic_ullong rarp_request;     /* 1 << 48 | MAC, or 0. */
 
     struct netdev_vhu_rx_queue *rxqs;   /* VHU_MAX_QUEUE_PAIRS of them. */
     struct netdev_vhu_tx_queue *txqs;   /* VHU_MAX_QUEUE_PAIRS of them. */
@@ -486,8 +485,12 @@ netdev_vhu_guest_changed(void *dev_)
         netdev_request_reconfigure(&dev->up);
     }
     if (vhu_dev_take_rarp(dev->vhu, mac)) {
-        memcpy(dev->rarp_mac.ea, mac, ETH_ADDR_LEN);
-        atomic_store_explicit(&dev->rarp_pending, true, memory_order_release);
+        unsigned long long int request = 1ULL << 48;
+
+        for (int i = 0; i < ETH_ADDR_LEN; i++) {
+            request |= (unsigned long long int) mac[i] << (8 * i);
+        }
+        atomic_store_relaxed(&dev->rarp_request, request);
     }
     netdev_change_seq_changed(&dev->up);
     ovs_mutex_unlock(&dev->mutex);
@@ -609,7 +612,7 @@ netdev_vhu_construct__(struct netdev *netdev, bool client)
         atomic_init(&dev->rx_enabled[qp], false);
         atomic_init(&dev->tx_map[qp], -1);
     }
-    atomic_init(&dev->rarp_pending, false);
+    atomic_init(&dev->rarp_request, 0);
     dev->rxqs = xzalloc_cacheline(VHU_MAX_QUEUE_PAIRS * sizeof *dev->rxqs);
     dev->txqs = xzalloc_cacheline(VHU_MAX_QUEUE_PAIRS * sizeof *dev->txqs);
     for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
@@ -729,9 +732,10 @@ sock_perms_equal(const struct vhu_sock_perms *a,
 }
 
 /* Applies the Interface's options.  Every option is checked before any is
- * applied, so that a refused configuration leaves the port as it was; the
- * reason goes to '*errp', which ovs-vswitchd puts in the Interface's error
- * column, and to the log. */
+ * applied; the reason for a refusal goes to the log and to '*errp', which
+ * ovs-vswitchd puts in the Interface's error column.  As for any netdev, a
+ * refusal takes the port out of the datapath until its configuration is
+ * fixed; the other ports are left alone. */
 static int
 netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
                       char **errp)
@@ -836,16 +840,16 @@ netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
         }
     }
     if (!sock_perms_equal(&perms, &dev->perms)) {
-        dev->perms = perms;
-        if (dev->configured && dev->vhu) {
-            char *perms_error;
+        char *perms_error;
 
-            retval = vhu_dev_set_sock_perms(dev->vhu, &perms, &perms_error);
-            if (retval) {
-                VLOG_WARN("%s: %s", name, perms_error);
-                *errp = xasprintf("%s: %s", name, perms_error);
-                free(perms_error);
-            }
+        if (dev->configured && dev->vhu
+            && vhu_dev_set_sock_perms(dev->vhu, &perms, &perms_error)) {
+            VLOG_WARN("%s: %s", name, perms_error);
+            *errp = xasprintf("%s: %s", name, perms_error);
+            free(perms_error);
+            retval = EINVAL;
+        } else {
+            dev->perms = perms;
         }
     }
     if (!dev->configured) {
@@ -853,6 +857,9 @@ netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
          * device change. */
         retval = netdev_vhu_open_socket(dev, errp);
         dev->configured = !retval;
+    } else if (!dev->vhu) {
+        /* Its socket could not be opened last time: try again. */
+        netdev_request_reconfigure(netdev);
     }
     ovs_mutex_unlock(&dev->mutex);
     ovs_mutex_unlock(&netdev_vhu_list_mutex);
@@ -977,8 +984,9 @@ netdev_vhu_reconfigure(struct netdev *netdev)
     ovs_mutex_lock(&netdev_vhu_list_mutex);
     ovs_mutex_lock(&dev->mutex);
     if (dev->configured
-        && !nullable_string_is_equal(dev->socket_path,
-                                     dev->requested_socket_path)) {
+        && (!dev->vhu
+            || !nullable_string_is_equal(dev->socket_path,
+                                         dev->requested_socket_path))) {
         /* An error is in the log and the port's status; the port stays,
          * without a socket, until the next change. */
         netdev_vhu_open_socket(dev, NULL);
@@ -1107,7 +1115,9 @@ netdev_vhu_rx_dropped(struct netdev_vhu *dev)
     uint64_t dropped = dev->rx_dropped_base;
 
     if (dev->vhu) {
-        for (int qp = 0; qp < dev->guest_n_qp; qp++) {
+        /* All of them: a guest may come back with fewer queues, and the
+         * engine keeps what the others counted. */
+        for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
             struct vhu_vq_stats stats;
 
             vhu_dev_vring_stats(dev->vhu, 2 * qp + 1, &stats);
@@ -1372,15 +1382,20 @@ netdev_vhu_rxq_enabled(struct netdev_rxq *rxq)
 static void
 netdev_vhu_inject_rarp(struct netdev_vhu *dev, struct dp_packet_batch *batch)
 {
-    bool pending;
+    unsigned long long int request;
 
-    atomic_read_explicit(&dev->rarp_pending, &pending, memory_order_acquire);
-    if (OVS_UNLIKELY(pending)) {
+    atomic_read_relaxed(&dev->rarp_request, &request);
+    if (OVS_UNLIKELY(request)) {
         /* compose_rarp() makes the room it needs. */
         struct dp_packet *packet = dp_packet_new(0);
+        struct eth_addr mac;
 
-        atomic_store_relaxed(&dev->rarp_pending, false);
-        compose_rarp(packet, dev->rarp_mac);
+        /* The MAC and the flag are one word, taken whole. */
+        request = atomic_exchange(&dev->rarp_request, 0);
+        for (int i = 0; i < ETH_ADDR_LEN; i++) {
+            mac.ea[i] = request >> (8 * i);
+        }
+        compose_rarp(packet, mac);
         dp_packet_batch_add(batch, packet);
         COVERAGE_INC(netdev_vhu_rarp);
     }
@@ -1454,10 +1469,15 @@ netdev_vhu_show(struct netdev_vhu *dev, struct ds *s)
     const struct netdev *netdev = &dev->up;
     uint64_t ring_full = 0, retries = 0, failure_drops = 0;
 
+    int mtu;
+
+    ovs_mutex_lock(&dev->mutex);
+    mtu = dev->mtu;
+    ovs_mutex_unlock(&dev->mutex);
     ds_put_format(s, "%s: %s (%s mode), %d rx queue(s), %d tx queue(s), "
                   "mtu %d\n", netdev_get_name(netdev),
                   netdev_get_type(netdev), netdev_vhu_mode(dev),
-                  netdev_n_rxq(netdev), netdev_n_txq(netdev), dev->mtu);
+                  netdev_n_rxq(netdev), netdev_n_txq(netdev), mtu);
     for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
         ring_full += counter_read(&dev->txqs[qp].ring_full);
         retries += counter_read(&dev->txqs[qp].retries);
@@ -1546,7 +1566,8 @@ netdev_vhu_set_other_config(const struct smap *other_config)
         path = netdev_vhu_server_path(netdev_get_name(&dev->up), &error);
         ovs_assert(path);
         ovs_mutex_lock(&dev->mutex);
-        if (!nullable_string_is_equal(path, dev->requested_socket_path)) {
+        if (!nullable_string_is_equal(path, dev->requested_socket_path)
+            || !dev->vhu) {
             free(dev->requested_socket_path);
             dev->requested_socket_path = path;
             path = NULL;
