@@ -51,10 +51,6 @@ COVERAGE_DEFINE(vhu_request_refused);
 COVERAGE_DEFINE(vhu_connect_failed);
 COVERAGE_DEFINE(vhu_disconnect);
 
-/* How many times an enqueue burst tries a queue's busy flag before it
- * gives up (see vhu_dev_enqueue_burst()). */
-#define VHU_DEV_ENQUEUE_SPINS 1000
-
 /* Requests handled per vhu_dev_run() call, so that a frontend that talks
  * without pause cannot starve other devices of the control thread. */
 #define VHU_DEV_MAX_MSGS_PER_RUN 64
@@ -172,6 +168,7 @@ vhu_dev_alloc(const char *name, enum vhu_dev_mode mode,
         struct vhu_vq *vq = vhu_dev_vq(dev, i);
 
         atomic_init(&vq->busy, false);
+        atomic_init(&vq->faults, 0);
         vq->call_fd = -1;
         vq->name = dev->name;
         vq->index = i;
@@ -471,7 +468,9 @@ vhu_dev_resume_vq(struct vhu_dev *dev, unsigned int idx, bool set_up_again)
     struct vhu_vq *vq = vhu_dev_vq(dev, idx);
 
     if (set_up_again) {
-        vq->broken = false;
+        unsigned long long int faults = vhu_vq_faults(vq);
+
+        atomic_store_relaxed(&vq->faults, faults & ~0xffULL);
     }
     vhu_dev_refresh_vq(dev, idx);
     vhu_vq_leave(vq);
@@ -1314,7 +1313,7 @@ vhu_dev_dequeue_burst(struct vhu_dev *dev, unsigned int qp,
     }
     vq = vhu_dev_vq(dev, 2 * qp + 1);
     if (vhu_vq_try_enter(vq)) {
-        if (vq->ready && !vq->broken) {
+        if (vq->ready && !vhu_vq_is_broken(vq)) {
             n_rx = vhu_vq_dequeue_split(vq, bufs, n);
         }
         vhu_vq_leave(vq);
@@ -1336,17 +1335,11 @@ vhu_dev_enqueue_burst(struct vhu_dev *dev, unsigned int qp,
         return 0;
     }
     vq = vhu_dev_vq(dev, 2 * qp);
-    /* The control path holds a queue's flag for a moment to read its
-     * state (vhu_dev_get_state() and friends): wait that out, a little,
-     * rather than return 0, which the caller takes for a full ring. */
-    for (int i = 0; i < VHU_DEV_ENQUEUE_SPINS; i++) {
-        if (vhu_vq_try_enter(vq)) {
-            if (vq->ready && !vq->broken) {
-                n_tx = vhu_vq_enqueue_split(vq, pkts, n);
-            }
-            vhu_vq_leave(vq);
-            break;
+    if (vhu_vq_try_enter(vq)) {
+        if (vq->ready && !vhu_vq_is_broken(vq)) {
+            n_tx = vhu_vq_enqueue_split(vq, pkts, n);
         }
+        vhu_vq_leave(vq);
     }
     return n_tx;
 }
@@ -1365,7 +1358,7 @@ vhu_dev_dequeue_backlog(struct vhu_dev *dev, unsigned int qp)
     }
     vq = vhu_dev_vq(dev, 2 * qp + 1);
     if (vhu_vq_try_enter(vq)) {
-        if (vq->ready && !vq->broken) {
+        if (vq->ready && !vhu_vq_is_broken(vq)) {
             uint16_t pending = vhu_read_u16(&vq->avail->idx)
                                - vq->last_avail_idx;
             n = MIN(pending, vq->size);
@@ -1398,10 +1391,10 @@ vhu_dev_get_state(struct vhu_dev *dev, struct vhu_dev_state *state)
             state->n_vrings++;
             state->n_queue_pairs = i / 2 + 1;
         }
-        vhu_vq_stop(vq);
-        state->n_faults += vq->n_faults;
-        fault = vq->broken ? vq->fault : VHU_VQ_OK;
-        vhu_vq_leave(vq);
+        unsigned long long int faults = vhu_vq_faults(vq);
+
+        state->n_faults += vhu_vq_n_faults(faults);
+        fault = vhu_vq_fault_now(faults);
         if (fault != VHU_VQ_OK && state->n_faults > dev->n_faults_seen) {
             vhu_dev_set_error(dev, "virtqueue %u broken: %s", i,
                               vhu_vq_fault_name(fault));
@@ -1416,18 +1409,20 @@ vhu_dev_get_state(struct vhu_dev *dev, struct vhu_dev_state *state)
     ovs_mutex_unlock(&dev->mutex);
 }
 
-/* Reads whether vring 'idx' is ready and whether it is broken, with its vq
- * stopped so that no burst changes either meanwhile. */
+/* Reads whether vring 'idx' is ready and whether it is broken.  Neither
+ * needs the queue stopped: the control path, which we exclude with the
+ * mutex, is the only writer of 'ready', and 'faults' is atomic.  So a
+ * burst in the queue carries on. */
 static void
 vhu_dev_vq_flags(struct vhu_dev *dev, unsigned int idx, bool *readyp,
                  bool *brokenp)
 {
     struct vhu_vq *vq = vhu_dev_vq(dev, idx);
 
-    vhu_vq_stop(vq);
+    ovs_mutex_lock(&dev->mutex);
     *readyp = vq->ready;
-    *brokenp = vq->broken;
-    vhu_vq_leave(vq);
+    *brokenp = vhu_vq_is_broken(vq);
+    ovs_mutex_unlock(&dev->mutex);
 }
 
 bool
@@ -1551,15 +1546,14 @@ vhu_dev_show_vring(struct vhu_dev *dev, unsigned int idx, struct ds *s)
     struct vhu_vq_stats stats;
     uint16_t avail_idx = 0, used_idx = 0;
     uint16_t last_avail, last_used;
-    bool ready, broken;
-    enum vhu_vq_fault fault;
-    uint64_t n_faults;
+    unsigned long long int faults = vhu_vq_faults(vq);
+    enum vhu_vq_fault fault = vhu_vq_fault_now(faults);
+    unsigned long long int n_faults = vhu_vq_n_faults(faults);
+    bool broken = fault != VHU_VQ_OK;
+    bool ready = vq->ready;
 
+    /* The indexes and counters are the bursts': stop them to read. */
     vhu_vq_stop(vq);
-    ready = vq->ready;
-    broken = vq->broken;
-    fault = vq->fault;
-    n_faults = vq->n_faults;
     stats = vq->stats;
     last_avail = vq->last_avail_idx;
     last_used = vq->last_used_idx;
@@ -1586,7 +1580,7 @@ vhu_dev_show_vring(struct vhu_dev *dev, unsigned int idx, struct ds *s)
                   stats.packets, stats.bytes, stats.dropped, ctl->n_kicks,
                   stats.calls, vq->call_fd < 0 ? " (no call fd)" : "");
     if (n_faults) {
-        ds_put_format(s, "    faults %"PRIu64"%s%s\n", n_faults,
+        ds_put_format(s, "    faults %llu%s%s\n", n_faults,
                       broken ? ", broken: " : "",
                       broken ? vhu_vq_fault_name(fault) : "");
     }

@@ -69,9 +69,9 @@ vhu_vq_break(struct vhu_vq *vq, enum vhu_vq_fault fault)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-    vq->broken = true;
-    vq->fault = fault;
-    vq->n_faults++;
+    atomic_store_relaxed(&vq->faults,
+                         ((vhu_vq_n_faults(vhu_vq_faults(vq)) + 1) << 8)
+                         | fault);
     COVERAGE_INC(vhu_vq_broken);
     VLOG_WARN_RL(&rl, "%s: virtqueue %u stopped: %s (it stays stopped until "
                  "the frontend sets it up again)",

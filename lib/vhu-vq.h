@@ -77,13 +77,19 @@ struct vhu_vq_stats {
 struct vhu_vq {
     atomic_bool busy;           /* See the comment at the top. */
 
+    /* Faults: how many times the queue broke (a burst found the guest's
+     * ring invalid), times 256, plus why it is broken now (VHU_VQ_OK if it
+     * is not).  A broken queue stays so until the frontend sets it up
+     * again.  Written with 'busy' held (by the burst that breaks the
+     * queue, by the control path that clears it), read by anyone at any
+     * time: so the control path can report on a queue without stopping
+     * the bursts in it.  See vhu_vq_faults() and friends. */
+    atomic_ullong faults;
+
     /* Everything below is set by the control path only while it holds
-     * 'busy', and read by bursts only while they hold it. */
+     * 'busy' (and its device's mutex), and read by bursts only while they
+     * hold 'busy' (or by the control path under the mutex). */
     bool ready;                 /* Bursts may use the ring. */
-    bool broken;                /* A burst found the guest's ring invalid;
-                                 * no burst uses it again until the
-                                 * frontend sets the queue up again. */
-    enum vhu_vq_fault fault;    /* Why it broke. */
 
     uint16_t size;              /* Entries (a power of 2). */
     uint16_t mask;              /* size - 1. */
@@ -107,7 +113,6 @@ struct vhu_vq {
     int call_fd;                /* Eventfd to interrupt the guest, or -1. */
 
     struct vhu_vq_stats stats;
-    uint64_t n_faults;          /* How many times this queue broke. */
 
     /* For log messages: the device's name and this queue's index. */
     const char *name;
@@ -131,6 +136,36 @@ static inline void
 vhu_vq_leave(struct vhu_vq *vq)
 {
     atomic_store_explicit(&vq->busy, false, memory_order_release);
+}
+
+static inline unsigned long long int
+vhu_vq_faults(const struct vhu_vq *vq)
+{
+    unsigned long long int faults;
+
+    atomic_read_relaxed(&CONST_CAST(struct vhu_vq *, vq)->faults, &faults);
+    return faults;
+}
+
+/* Why 'faults' (from vhu_vq_faults()) says the queue is broken now, or
+ * VHU_VQ_OK. */
+static inline enum vhu_vq_fault
+vhu_vq_fault_now(unsigned long long int faults)
+{
+    return faults & 0xff;
+}
+
+/* How many times 'faults' says the queue broke. */
+static inline unsigned long long int
+vhu_vq_n_faults(unsigned long long int faults)
+{
+    return faults >> 8;
+}
+
+static inline bool
+vhu_vq_is_broken(const struct vhu_vq *vq)
+{
+    return vhu_vq_fault_now(vhu_vq_faults(vq)) != VHU_VQ_OK;
 }
 
 /* Split rings (vhu-vq-split.c). */
