@@ -55,6 +55,7 @@ COVERAGE_DEFINE(netdev_vhu_tx_mtu_drops);
 COVERAGE_DEFINE(netdev_vhu_tx_retries);
 COVERAGE_DEFINE(netdev_vhu_tx_ring_full);
 COVERAGE_DEFINE(netdev_vhu_rarp);
+COVERAGE_DEFINE(netdev_vhu_packet_alloc);
 
 /* Bounds and default of options:tx-retries-max, as in OVS-DPDK. */
 #define NETDEV_VHU_TX_RETRIES_MIN 0
@@ -252,9 +253,12 @@ netdev_vhu_packet_alloc(struct netdev_vhu_pool *pool, uint32_t size)
     if (OVS_UNLIKELY(size > NETDEV_VHU_POOL_BUF - DP_NETDEV_HEADROOM)) {
         return dp_packet_new_with_headroom(size, DP_NETDEV_HEADROOM);
     }
-    packet = (pool->n
-              ? pool->packets[--pool->n]
-              : xmalloc(sizeof *packet + NETDEV_VHU_POOL_BUF));
+    if (pool->n) {
+        packet = pool->packets[--pool->n];
+    } else {
+        packet = xmalloc(sizeof *packet + NETDEV_VHU_POOL_BUF);
+        COVERAGE_INC(netdev_vhu_packet_alloc);
+    }
     netdev_vhu_packet_reset(packet);
     return packet;
 }
@@ -1106,6 +1110,27 @@ counters_sum(const struct netdev_vhu_counters *c, uint64_t *packets,
     }
 }
 
+/* What the port's sends to the guest ran into, over all queue pairs. */
+struct netdev_vhu_tx_totals {
+    uint64_t retries;
+    uint64_t failure_drops;
+    uint64_t ring_full;
+};
+
+static void
+netdev_vhu_tx_totals(const struct netdev_vhu *dev,
+                     struct netdev_vhu_tx_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
+        const struct netdev_vhu_tx_queue *txq = &dev->txqs[qp];
+
+        t->retries += counter_read(&txq->retries);
+        t->failure_drops += counter_read(&txq->failure_drops);
+        t->ring_full += counter_read(&txq->ring_full);
+    }
+}
+
 /* Packets from the guest that the engine dropped (too short for a
  * virtio-net header, longer than the port's MTU allows). */
 static uint64_t
@@ -1144,20 +1169,21 @@ netdev_vhu_get_stats(const struct netdev *netdev, struct netdev_stats *stats)
         &stats->tx_1523_to_max_packets,
     };
 
+    struct netdev_vhu_tx_totals tx;
+
     memset(stats, 0, sizeof *stats);
     for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
-        const struct netdev_vhu_tx_queue *txq = &dev->txqs[qp];
-
         counters_sum(&dev->rxqs[qp].c, &stats->rx_packets,
                      &stats->rx_bytes, &stats->multicast,
                      &stats->rx_broadcast_packets, rx_sizes);
-        counters_sum(&txq->c, &stats->tx_packets, &stats->tx_bytes,
+        counters_sum(&dev->txqs[qp].c, &stats->tx_packets, &stats->tx_bytes,
                      &stats->tx_multicast_packets,
                      &stats->tx_broadcast_packets, tx_sizes);
-        stats->tx_dropped += counter_read(&txq->failure_drops);
     }
-    stats->tx_dropped += (counter_read(&dev->tx_no_guest_drops)
-                          + counter_read(&dev->tx_mtu_drops));
+    netdev_vhu_tx_totals(dev, &tx);
+    stats->tx_dropped = (tx.failure_drops
+                         + counter_read(&dev->tx_no_guest_drops)
+                         + counter_read(&dev->tx_mtu_drops));
     ovs_mutex_lock(&dev->mutex);
     stats->rx_dropped = netdev_vhu_rx_dropped(dev);
     ovs_mutex_unlock(&dev->mutex);
@@ -1194,23 +1220,20 @@ netdev_vhu_get_custom_stats(const struct netdev *netdev,
                             struct netdev_custom_stats *cs)
 {
     struct netdev_vhu *dev = netdev_vhu_cast(netdev);
-    uint64_t retries = 0, failure_drops = 0, ring_full = 0;
+    struct netdev_vhu_tx_totals totals;
     size_t allocated = 0;
     int n_qp;
 
-    for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
-        retries += counter_read(&dev->txqs[qp].retries);
-        failure_drops += counter_read(&dev->txqs[qp].failure_drops);
-        ring_full += counter_read(&dev->txqs[qp].ring_full);
-    }
+    netdev_vhu_tx_totals(dev, &totals);
     ovs_mutex_lock(&dev->mutex);
     n_qp = dev->guest_n_qp;
     ovs_mutex_unlock(&dev->mutex);
 
     cs->size = 0;
     cs->counters = NULL;
-    custom_stat_add(cs, &allocated, retries, "ovs_tx_retries");
-    custom_stat_add(cs, &allocated, failure_drops, "ovs_tx_failure_drops");
+    custom_stat_add(cs, &allocated, totals.retries, "ovs_tx_retries");
+    custom_stat_add(cs, &allocated, totals.failure_drops,
+                    "ovs_tx_failure_drops");
     custom_stat_add(cs, &allocated, counter_read(&dev->tx_mtu_drops),
                     "ovs_tx_mtu_exceeded_drops");
     /* No QoS policer and no hardware offload here: nothing is ever
@@ -1218,7 +1241,8 @@ netdev_vhu_get_custom_stats(const struct netdev *netdev,
     custom_stat_add(cs, &allocated, 0, "ovs_tx_qos_drops");
     custom_stat_add(cs, &allocated, 0, "ovs_rx_qos_drops");
     custom_stat_add(cs, &allocated, 0, "ovs_tx_invalid_hwol_drops");
-    custom_stat_add(cs, &allocated, ring_full, "vhu_tx_ring_full_bursts");
+    custom_stat_add(cs, &allocated, totals.ring_full,
+                    "vhu_tx_ring_full_bursts");
     custom_stat_add(cs, &allocated, counter_read(&dev->tx_no_guest_drops),
                     "vhu_tx_no_guest_drops");
     for (int qp = 0; qp < n_qp; qp++) {
@@ -1467,8 +1491,7 @@ netdev_vhu_show(struct netdev_vhu *dev, struct ds *s)
     OVS_REQUIRES(netdev_vhu_list_mutex)
 {
     const struct netdev *netdev = &dev->up;
-    uint64_t ring_full = 0, retries = 0, failure_drops = 0;
-
+    struct netdev_vhu_tx_totals tx;
     int mtu;
 
     ovs_mutex_lock(&dev->mutex);
@@ -1478,15 +1501,11 @@ netdev_vhu_show(struct netdev_vhu *dev, struct ds *s)
                   "mtu %d\n", netdev_get_name(netdev),
                   netdev_get_type(netdev), netdev_vhu_mode(dev),
                   netdev_n_rxq(netdev), netdev_n_txq(netdev), mtu);
-    for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
-        ring_full += counter_read(&dev->txqs[qp].ring_full);
-        retries += counter_read(&dev->txqs[qp].retries);
-        failure_drops += counter_read(&dev->txqs[qp].failure_drops);
-    }
+    netdev_vhu_tx_totals(dev, &tx);
     ds_put_format(s, "  tx to the guest: %"PRIu64" burst(s) found its RX "
                   "ring full, %"PRIu64" retries, %"PRIu64" dropped after "
                   "retrying, %llu over the MTU, %llu with no guest queue\n",
-                  ring_full, retries, failure_drops,
+                  tx.ring_full, tx.retries, tx.failure_drops,
                   counter_read(&dev->tx_mtu_drops),
                   counter_read(&dev->tx_no_guest_drops));
     if (dev->vhu) {
