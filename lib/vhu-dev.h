@@ -47,8 +47,11 @@
  * no burst can move any more, and an old memory table is unmapped only
  * after every queue has stopped using it.
  *
- * Other threads may read the device's state (vhu_dev_get_*()) at any
- * time; those take the device's mutex, as the control path does.
+ * Other threads may read the device's state (vhu_dev_get_state(),
+ * vhu_dev_vring_*()) at any time; those take the device's mutex, as the
+ * control path does, and leave the bursts alone, except
+ * vhu_dev_vring_stats() and vhu_dev_show(), which stop a queue for a
+ * moment to read the indexes and counters that its bursts own.
  *
  * Queue numbering: queue pair 'qp' is the guest's RX virtqueue 2 * qp
  * (which vhu_dev_enqueue_burst() fills) and its TX virtqueue 2 * qp + 1
