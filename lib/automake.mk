@@ -13,6 +13,9 @@ lib_libvhu_la_SOURCES = \
 	lib/vhu-sock-dir.c \
 	lib/vhu-sock-dir.h \
 	lib/vhu-virtio.h \
+	lib/vhu-vq-chain.h \
+	lib/vhu-vq-packed.c \
 	lib/vhu-vq-split.c \
+	lib/vhu-vq.c \
 	lib/vhu-vq.h
 lib_libvhu_la_LIBADD = $(OVS_LIBOPENVSWITCH)

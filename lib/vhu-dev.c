@@ -170,6 +170,7 @@ vhu_dev_alloc(const char *name, enum vhu_dev_mode mode,
         atomic_init(&vq->busy, false);
         atomic_init(&vq->faults, 0);
         vq->call_fd = -1;
+        vq->avail_wrap = vq->used_wrap = true;  /* The spec's start. */
         vq->name = dev->name;
         vq->index = i;
         dev->ctl[i].kick_fd = -1;
@@ -396,8 +397,9 @@ vhu_dev_get_name(const struct vhu_dev *dev)
  * Each function here changes a vq only between vhu_vq_stop() and
  * vhu_vq_leave(). */
 
-/* Points 'vq''s ring at guest memory.  Returns false if its addresses are
- * not (all) inside 'dev->mem'. */
+/* Points 'vq''s ring at guest memory, in the layout that 'vq->packed'
+ * says.  Returns false if its addresses are not (all) inside 'dev->mem' or
+ * are misaligned for the layout. */
 static bool
 vhu_dev_map_vring(struct vhu_dev *dev, struct vhu_vq *vq,
                   const struct vhu_vring_ctl *ctl)
@@ -405,13 +407,26 @@ vhu_dev_map_vring(struct vhu_dev *dev, struct vhu_vq *vq,
 {
     uint16_t size = ctl->size;
 
+    if (vq->packed) {
+        /* The descriptor ring, then the driver's and the device's event
+         * suppression structures, in the places of the split ring's
+         * three parts. */
+        vq->packed_desc = vhu_mem_uva_to_hva(dev->mem, ctl->desc_uaddr,
+                                             VHU_VRING_DESC_BYTES(size));
+        vq->driver_event = vhu_mem_uva_to_hva(dev->mem, ctl->avail_uaddr,
+                                              VHU_VRING_PACKED_EVENT_BYTES);
+        vq->device_event = vhu_mem_uva_to_hva(dev->mem, ctl->used_uaddr,
+                                              VHU_VRING_PACKED_EVENT_BYTES);
+        return (vq->packed_desc && vq->driver_event && vq->device_event
+                && !(ctl->avail_uaddr % VHU_VRING_PACKED_EVENT_ALIGN));
+    }
     vq->desc = vhu_mem_uva_to_hva(dev->mem, ctl->desc_uaddr,
                                   VHU_VRING_DESC_BYTES(size));
     vq->avail = vhu_mem_uva_to_hva(dev->mem, ctl->avail_uaddr,
                                    VHU_VRING_AVAIL_BYTES(size));
     vq->used = vhu_mem_uva_to_hva(dev->mem, ctl->used_uaddr,
                                   VHU_VRING_USED_BYTES(size));
-    return vq->desc && vq->avail && vq->used;
+    return vq->desc && vq->avail && vq->used && IS_POW2(size);
 }
 
 /* Brings stopped 'vq' in line with what the frontend has set up: the
@@ -426,6 +441,7 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
     bool enabled = (f & (1ULL << VHU_F_PROTOCOL_FEATURES)
                     ? ctl->enabled : true);
     bool was_ready = vq->ready;
+    bool was_packed = vq->packed;
 
     vq->mem = dev->mem;
     vq->size = ctl->size;
@@ -438,6 +454,8 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
     vq->event_idx = f & (1ULL << VHU_VIRTIO_RING_F_EVENT_IDX);
     vq->indirect = f & (1ULL << VHU_VIRTIO_RING_F_INDIRECT_DESC);
     vq->notify_on_empty = f & (1ULL << VHU_VIRTIO_F_NOTIFY_ON_EMPTY);
+    vq->in_order = f & (1ULL << VHU_VIRTIO_F_IN_ORDER);
+    vq->packed = f & (1ULL << VHU_VIRTIO_F_RING_PACKED);
 
     vq->ready = false;
     if (ctl->started && enabled && ctl->addr_set && ctl->size && dev->mem) {
@@ -446,11 +464,15 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
         } else {
             static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
             VLOG_WARN_RL(&rl, "%s: virtqueue %u: ring addresses are not in "
-                         "guest memory; queue stays stopped", dev->name, idx);
+                         "guest memory, or do not suit a %s ring of %"PRIu16
+                         "; queue stays stopped", dev->name, idx,
+                         vq->packed ? "packed" : "split", ctl->size);
         }
     }
-    if (vq->ready && !was_ready) {
-        vhu_vq_start_split(vq);
+    if (vq->ready && (!was_ready || vq->packed != was_packed)) {
+        vq->ready = (vq->packed
+                     ? vhu_vq_start_packed(vq)
+                     : vhu_vq_start_split(vq));
     }
     if (vq->ready != was_ready) {
         dev->changed = true;
@@ -528,6 +550,7 @@ vhu_dev_reset(struct vhu_dev *dev)
         vhu_vq_stop(vq);
         vhu_close_fd(&vq->call_fd);
         vq->last_avail_idx = vq->last_used_idx = 0;
+        vq->avail_wrap = vq->used_wrap = true;
         vhu_dev_resume_vq(dev, i, true);
     }
     dev->features = 0;
@@ -754,9 +777,14 @@ vhu_handle_set_vring_num(struct vhu_request_ctx *ctx)
     if (idx < 0) {
         return EINVAL;
     }
-    if (!num || num > VHU_VRING_MAX_SIZE || !IS_POW2(num)) {
-        return vhu_refuse(ctx, EINVAL, "vring %d: size %"PRIu32" is not a "
-                          "power of 2 from 1 to %d", idx, num,
+    if (ctx->dev->features & (1ULL << VHU_VIRTIO_F_RING_PACKED)
+        ? !num || num > VHU_VRING_MAX_SIZE
+        : !num || num > VHU_VRING_MAX_SIZE || !IS_POW2(num)) {
+        return vhu_refuse(ctx, EINVAL, "vring %d: size %"PRIu32" is not %s "
+                          "from 1 to %d", idx, num,
+                          (ctx->dev->features
+                           & (1ULL << VHU_VIRTIO_F_RING_PACKED)
+                           ? "a size" : "a power of 2"),
                           VHU_VRING_MAX_SIZE);
     }
 
@@ -810,15 +838,36 @@ vhu_handle_set_vring_base(struct vhu_request_ctx *ctx)
     if (idx < 0) {
         return EINVAL;
     }
-    if (state->num > UINT16_MAX) {
+
+    struct vhu_dev *dev = ctx->dev;
+    bool packed = dev->features & (1ULL << VHU_VIRTIO_F_RING_PACKED);
+    if (!packed && state->num > UINT16_MAX) {
         return vhu_refuse(ctx, EINVAL, "vring %d: base %"PRIu32" out of "
                           "range for a split ring", idx, state->num);
     }
 
-    struct vhu_vq *vq = vhu_dev_vq(ctx->dev, idx);
+    struct vhu_vq *vq = vhu_dev_vq(dev, idx);
     vhu_vq_stop(vq);
-    vq->last_avail_idx = vq->last_used_idx = state->num;
-    vhu_dev_resume_vq(ctx->dev, idx, true);
+    if (packed) {
+        /* Bits 0-14 are the next descriptor to take, bit 15 the driver's
+         * wrap counter there.  The upper half (the used position, which
+         * QEMU sends and virtio-user leaves 0) is not needed: we had used
+         * every buffer we took when the ring stopped, so both positions
+         * were equal. */
+        uint16_t avail = state->num & 0xffff;
+        uint16_t used = state->num >> 16;
+
+        vq->last_avail_idx = vq->last_used_idx = avail & 0x7fff;
+        vq->avail_wrap = vq->used_wrap = avail >> 15;
+        if (used && used != avail) {
+            VLOG_DBG("%s: vring %d: used position %#"PRIx16" in SET_VRING_"
+                     "BASE differs from avail %#"PRIx16"; following avail",
+                     dev->name, idx, used, avail);
+        }
+    } else {
+        vq->last_avail_idx = vq->last_used_idx = state->num;
+    }
+    vhu_dev_resume_vq(dev, idx, true);
     return 0;
 }
 
@@ -841,7 +890,15 @@ vhu_handle_get_vring_base(struct vhu_request_ctx *ctx)
     vhu_close_fd(&ctl->kick_fd);
     vhu_close_fd(&vq->call_fd);
     ctx->reply.state.index = idx;
-    ctx->reply.state.num = vq->last_avail_idx;
+    if (vq->packed) {
+        /* The avail position and wrap counter in the lower half, the used
+         * ones in the upper half, as QEMU reads them back. */
+        ctx->reply.state.num = ((vq->last_avail_idx | vq->avail_wrap << 15)
+                                | (uint32_t) (vq->last_used_idx
+                                              | vq->used_wrap << 15) << 16);
+    } else {
+        ctx->reply.state.num = vq->last_avail_idx;
+    }
     vhu_dev_resume_vq(dev, idx, false);
     ctx->reply_size = sizeof ctx->reply.state;
     return 0;
@@ -1314,7 +1371,9 @@ vhu_dev_dequeue_burst(struct vhu_dev *dev, unsigned int qp,
     vq = vhu_dev_vq(dev, 2 * qp + 1);
     if (vhu_vq_try_enter(vq)) {
         if (vq->ready && !vhu_vq_is_broken(vq)) {
-            n_rx = vhu_vq_dequeue_split(vq, bufs, n);
+            n_rx = (vq->packed
+                    ? vhu_vq_dequeue_packed(vq, bufs, n)
+                    : vhu_vq_dequeue_split(vq, bufs, n));
         }
         vhu_vq_leave(vq);
     }
@@ -1337,7 +1396,9 @@ vhu_dev_enqueue_burst(struct vhu_dev *dev, unsigned int qp,
     vq = vhu_dev_vq(dev, 2 * qp);
     if (vhu_vq_try_enter(vq)) {
         if (vq->ready && !vhu_vq_is_broken(vq)) {
-            n_tx = vhu_vq_enqueue_split(vq, pkts, n);
+            n_tx = (vq->packed
+                    ? vhu_vq_enqueue_packed(vq, pkts, n)
+                    : vhu_vq_enqueue_split(vq, pkts, n));
         }
         vhu_vq_leave(vq);
     }
@@ -1359,9 +1420,9 @@ vhu_dev_dequeue_backlog(struct vhu_dev *dev, unsigned int qp)
     vq = vhu_dev_vq(dev, 2 * qp + 1);
     if (vhu_vq_try_enter(vq)) {
         if (vq->ready && !vhu_vq_is_broken(vq)) {
-            uint16_t pending = vhu_read_u16(&vq->avail->idx)
-                               - vq->last_avail_idx;
-            n = MIN(pending, vq->size);
+            n = (vq->packed
+                 ? vhu_vq_backlog_packed(vq)
+                 : vhu_vq_backlog_split(vq));
         }
         vhu_vq_leave(vq);
     }

@@ -77,6 +77,8 @@ struct ds;
      | (1ULL << VHU_VIRTIO_RING_F_EVENT_IDX)                \
      | (1ULL << VHU_VIRTIO_F_ANY_LAYOUT)                    \
      | (1ULL << VHU_VIRTIO_F_NOTIFY_ON_EMPTY)               \
+     | (1ULL << VHU_VIRTIO_F_RING_PACKED)                   \
+     | (1ULL << VHU_VIRTIO_F_IN_ORDER)                      \
      | (1ULL << VHU_VIRTIO_NET_F_MQ)                        \
      | (1ULL << VHU_VIRTIO_NET_F_MTU)                       \
      | (1ULL << VHU_VIRTIO_NET_F_GUEST_ANNOUNCE)            \

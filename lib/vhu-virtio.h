@@ -18,7 +18,7 @@
 #define VHU_VIRTIO_H 1
 
 /* virtio 1.2 structures and constants that a virtio-net device with split
- * virtqueues needs (the spec's section 2.7 and 5.1), under the names that
+ * and packed virtqueues needs (the spec's sections 2.7, 2.8 and 5.1), under the names that
  * Linux's include/uapi/linux/virtio_ring.h gives them, with a vhu_ prefix.
  *
  * Ring fields are little-endian (VIRTIO_F_VERSION_1, and legacy guests on
@@ -57,7 +57,7 @@
 /* Used ring flags: the device asks for no kicks. */
 #define VHU_VRING_USED_F_NO_NOTIFY 1
 
-/* The largest split virtqueue (the spec's maximum Queue Size). */
+/* The largest virtqueue, split or packed (the spec's maximum Queue Size). */
 #define VHU_VRING_MAX_SIZE 32768
 
 struct vhu_vring_desc {
@@ -97,6 +97,42 @@ struct vhu_vring_used {
 #define VHU_VRING_DESC_ALIGN 16
 #define VHU_VRING_AVAIL_ALIGN 2
 #define VHU_VRING_USED_ALIGN 4
+
+/* Packed virtqueues (virtio 1.2, section 2.8).
+ *
+ * One ring of descriptors that the driver makes available and the device
+ * overwrites in place once used.  The driver makes a descriptor available
+ * by setting F_AVAIL to its wrap counter and F_USED to the inverse; the
+ * device marks it used by setting both to its own wrap counter.  Each side
+ * flips its counter whenever it passes the end of the ring.  Chains are
+ * consecutive descriptors linked by F_NEXT; the buffer id is in the last
+ * one.  The flags F_NEXT, F_WRITE and F_INDIRECT are the split ring's. */
+#define VHU_VRING_PACKED_DESC_F_AVAIL (1 << 7)
+#define VHU_VRING_PACKED_DESC_F_USED (1 << 15)
+
+struct vhu_vring_packed_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t id;                /* Buffer id. */
+    uint16_t flags;
+};
+BUILD_ASSERT_DECL(sizeof(struct vhu_vring_packed_desc) == 16);
+
+/* The driver's and the device's event suppression structures: how the
+ * other side wants to be notified.  'off_wrap' names a descriptor (offset
+ * in bits 0-14, wrap counter in bit 15) for RING_EVENT_FLAGS_DESC, which
+ * needs VIRTIO_RING_F_EVENT_IDX. */
+struct vhu_vring_packed_event {
+    uint16_t off_wrap;
+    uint16_t flags;
+};
+
+#define VHU_RING_EVENT_FLAGS_ENABLE 0
+#define VHU_RING_EVENT_FLAGS_DISABLE 1
+#define VHU_RING_EVENT_FLAGS_DESC 2
+
+#define VHU_VRING_PACKED_EVENT_BYTES 4
+#define VHU_VRING_PACKED_EVENT_ALIGN 4
 
 /* Reads a 16-bit ring field that the guest may be writing, once. */
 static inline uint16_t

@@ -26,7 +26,9 @@
  * control path holds the flag no burst is inside the queue.
  *
  * The ring walkers live in one file per ring layout, with the same function
- * shapes: vhu-vq-split.c today (..._split). */
+ * shapes: vhu-vq-split.c (..._split) and vhu-vq-packed.c (..._packed).  A
+ * burst picks one by 'packed', once.  What both walk the same way, a
+ * descriptor chain, is in vhu-vq-chain.h. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,6 +61,9 @@ enum vhu_vq_fault {
     VHU_VQ_NESTED_INDIRECT,
     VHU_VQ_BAD_INDIRECT,        /* Indirect table misaligned, empty, not
                                  * negotiated, or chained with F_NEXT. */
+    VHU_VQ_BAD_WRAP,            /* Packed: descriptor flags that disagree
+                                 * with the wrap counter. */
+    VHU_VQ_BAD_ID,              /* Packed: buffer id beyond the ring. */
     VHU_VQ_N_FAULTS
 };
 
@@ -91,17 +96,31 @@ struct vhu_vq {
      * hold 'busy' (or by the control path under the mutex). */
     bool ready;                 /* Bursts may use the ring. */
 
-    uint16_t size;              /* Entries (a power of 2). */
-    uint16_t mask;              /* size - 1. */
+    bool packed;                /* VIRTIO_F_RING_PACKED negotiated. */
+    uint16_t size;              /* Entries (a power of 2 if split). */
+    uint16_t mask;              /* size - 1 (split only). */
+
+    /* Split ring. */
     struct vhu_vring_desc *desc;
     struct vhu_vring_avail *avail;
     struct vhu_vring_used *used;
+
+    /* Packed ring: the descriptor ring and the driver's and our event
+     * suppression structures. */
+    struct vhu_vring_packed_desc *packed_desc;
+    struct vhu_vring_packed_event *driver_event;
+    struct vhu_vring_packed_event *device_event;
+
     const struct vhu_mem *mem;
 
-    uint16_t last_avail_idx;    /* Next avail entry we take. */
-    uint16_t last_used_idx;     /* Next used entry we write. */
-    uint16_t signalled_used;    /* used->idx when we last sent a call. */
-    bool signalled_used_valid;
+    /* Split: the next avail entry we take and the next used entry we
+     * write, free-running.  Packed: the ring positions (below 'size') of
+     * the next descriptor we take and of the next one we mark used, with
+     * the wrap counter that each must carry. */
+    uint16_t last_avail_idx;
+    uint16_t last_used_idx;
+    bool avail_wrap;            /* Packed only. */
+    bool used_wrap;             /* Packed only. */
 
     /* Negotiated features that the bursts need. */
     uint32_t hdr_len;           /* virtio-net header bytes. */
@@ -109,6 +128,8 @@ struct vhu_vq {
     bool event_idx;
     bool indirect;
     bool notify_on_empty;
+    bool in_order;              /* VIRTIO_F_IN_ORDER: one used entry may
+                                 * stand for a whole batch of TX buffers. */
 
     int call_fd;                /* Eventfd to interrupt the guest, or -1. */
 
@@ -168,9 +189,28 @@ vhu_vq_is_broken(const struct vhu_vq *vq)
     return vhu_vq_fault_now(vhu_vq_faults(vq)) != VHU_VQ_OK;
 }
 
+/* Marks 'vq' broken because of 'fault' (vhu-vq.c).  Only the burst holding
+ * the queue calls it. */
+void vhu_vq_break(struct vhu_vq *, enum vhu_vq_fault);
+
+/* Each layout's bursts.  A dequeue takes up to 'n' packets that the guest
+ * sent on 'vq' (one of its TX queues) into 'bufs' and returns how many it
+ * stored; an enqueue writes 'pkts' into 'vq' (one of its RX queues) in
+ * order until one does not fit and returns how many it wrote.  A start
+ * makes a queue whose ring addresses and base are set ready for bursts, or
+ * returns false if its base makes no sense for its ring; a backlog counts
+ * what the guest has queued and no dequeue has taken. */
+
 /* Split rings (vhu-vq-split.c). */
 int vhu_vq_dequeue_split(struct vhu_vq *, struct vhu_buf *, int n);
 int vhu_vq_enqueue_split(struct vhu_vq *, const struct vhu_buf *, int n);
-void vhu_vq_start_split(struct vhu_vq *);
+bool vhu_vq_start_split(struct vhu_vq *);
+int vhu_vq_backlog_split(const struct vhu_vq *);
+
+/* Packed rings (vhu-vq-packed.c). */
+int vhu_vq_dequeue_packed(struct vhu_vq *, struct vhu_buf *, int n);
+int vhu_vq_enqueue_packed(struct vhu_vq *, const struct vhu_buf *, int n);
+bool vhu_vq_start_packed(struct vhu_vq *);
+int vhu_vq_backlog_packed(const struct vhu_vq *);
 
 #endif /* vhu-vq.h */

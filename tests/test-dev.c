@@ -44,7 +44,11 @@
 #define REGION_SIZE (8 * 1024 * 1024)
 
 #define F(BIT) (1ULL << (BIT))
-#define ALL_FEATURES VHU_DEV_FEATURES
+/* Split rings with every other feature; PACKED_FEATURES for packed
+ * rings. */
+#define ALL_FEATURES (VHU_DEV_FEATURES & ~(F(VHU_VIRTIO_F_RING_PACKED)     \
+                                           | F(VHU_VIRTIO_F_IN_ORDER)))
+#define PACKED_FEATURES (ALL_FEATURES | F(VHU_VIRTIO_F_RING_PACKED))
 #define ALL_PROTOCOL_FEATURES VHU_DEV_PROTOCOL_FEATURES
 
 /* A device, its control thread and a frontend talking to it. */
@@ -250,7 +254,14 @@ check_guest_rx(struct harness *h, size_t qp, int n)
 static uint64_t
 parse_features(const char *name)
 {
-    if (!strcmp(name, "all")) {
+    if (!strncmp(name, "packed", 6)) {
+        /* "packed" and "packed-..." are the split ring's feature sets with
+         * VIRTIO_F_RING_PACKED. */
+        return (parse_features(name[6] ? name + 7 : "all")
+                | F(VHU_VIRTIO_F_RING_PACKED));
+    } else if (!strcmp(name, "in-order")) {
+        return ALL_FEATURES | F(VHU_VIRTIO_F_IN_ORDER);
+    } else if (!strcmp(name, "all")) {
         return ALL_FEATURES;
     } else if (!strcmp(name, "no-mrg")) {
         return ALL_FEATURES & ~F(VHU_VIRTIO_NET_F_MRG_RXBUF);
@@ -1012,7 +1023,7 @@ test_server(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         vhu_fe_destroy(h->fe);
         close(h->sock);
         VHU_CHECK(!vhu_fe_get_u64(fe2, VHU_GET_FEATURES, &features));
-        VHU_CHECK(features == ALL_FEATURES);
+        VHU_CHECK(features == VHU_DEV_FEATURES);
         vhu_fe_destroy(fe2);
         close(second);
         h->fe = NULL;

@@ -68,6 +68,12 @@ struct fe_vring_priv {
     uint16_t *free_next;        /* Free list links. */
     uint16_t *chain_next;       /* Links of the chains that we posted. */
     uint64_t *buf_cap;          /* Bytes at 'buf_gpa[i]', 0 if none yet. */
+
+    /* Packed: the buffer ids posted and not reaped yet, in the order we
+     * posted them ('posted_head' and 'posted_tail' run free). */
+    uint16_t *posted;
+    uint32_t posted_head;
+    uint32_t posted_tail;
 };
 
 struct fe_impl {
@@ -254,6 +260,7 @@ vring_clear(struct vhu_fe *fe, uint32_t idx)
     free(priv->free_next);
     free(priv->chain_next);
     free(priv->buf_cap);
+    free(priv->posted);
     memset(vr, 0, sizeof *vr);
     memset(priv, 0, sizeof *priv);
     vr->kick_fd = -1;
@@ -605,6 +612,23 @@ avail_event(const struct vhu_fe_vring *vr)
     return (uint16_t *) &vr->used->ring[vr->size];
 }
 
+/* Packed: asks for a call when the backend uses the descriptor at the
+ * next position we reap (with EVENT_IDX), or for every used buffer. */
+static void
+update_driver_event(const struct vhu_fe *fe, struct vhu_fe_vring *vr)
+{
+    if (fe->features & FE_BIT(VHU_VIRTIO_RING_F_EVENT_IDX)) {
+        __atomic_store_n(&vr->driver_event->off_wrap,
+                         vr->used_idx | vr->used_wrap << 15,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&vr->driver_event->flags, VHU_RING_EVENT_FLAGS_DESC,
+                         __ATOMIC_RELEASE);
+    } else {
+        __atomic_store_n(&vr->driver_event->flags,
+                         VHU_RING_EVENT_FLAGS_ENABLE, __ATOMIC_RELEASE);
+    }
+}
+
 /* Lays out vring 'idx' of 'fe' in guest memory, then tells the backend.  The
  * vring is usable on our side ('set_up') even if the backend refuses some
  * of it, so that a test can go on to see what the backend does next. */
@@ -622,15 +646,27 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
 
     vring_clear(fe, idx);
     vr->size = size;
+    vr->packed = fe->features & FE_BIT(VHU_VIRTIO_F_RING_PACKED);
     vr->desc_gpa = vhu_fe_alloc(fe, VHU_VRING_DESC_BYTES(size),
                                 VHU_VRING_DESC_ALIGN);
-    vr->desc = fe_ptr(fe, vr->desc_gpa);
-    vr->avail = fe_ptr(fe, vhu_fe_alloc(fe, VHU_VRING_AVAIL_BYTES(size),
-                                        VHU_VRING_AVAIL_ALIGN));
-    vr->used = fe_ptr(fe, vhu_fe_alloc(fe, VHU_VRING_USED_BYTES(size),
-                                       VHU_VRING_USED_ALIGN));
+    if (vr->packed) {
+        vr->packed_desc = fe_ptr(fe, vr->desc_gpa);
+        vr->driver_event = fe_ptr(fe, vhu_fe_alloc(
+                                      fe, VHU_VRING_PACKED_EVENT_BYTES,
+                                      VHU_VRING_PACKED_EVENT_ALIGN));
+        vr->device_event = fe_ptr(fe, vhu_fe_alloc(
+                                      fe, VHU_VRING_PACKED_EVENT_BYTES,
+                                      VHU_VRING_PACKED_EVENT_ALIGN));
+    } else {
+        vr->desc = fe_ptr(fe, vr->desc_gpa);
+        vr->avail = fe_ptr(fe, vhu_fe_alloc(fe, VHU_VRING_AVAIL_BYTES(size),
+                                            VHU_VRING_AVAIL_ALIGN));
+        vr->used = fe_ptr(fe, vhu_fe_alloc(fe, VHU_VRING_USED_BYTES(size),
+                                           VHU_VRING_USED_ALIGN));
+    }
     vr->avail_idx = 0;
     vr->used_idx = 0;
+    vr->avail_wrap = vr->used_wrap = true;
 
     vr->chain_len = xcalloc(size, sizeof *vr->chain_len);
     vr->buf_gpa = xcalloc(size, sizeof *vr->buf_gpa);
@@ -638,6 +674,7 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
     priv->free_next = xcalloc(size, sizeof *priv->free_next);
     priv->chain_next = xcalloc(size, sizeof *priv->chain_next);
     priv->buf_cap = xcalloc(size, sizeof *priv->buf_cap);
+    priv->posted = xcalloc(size, sizeof *priv->posted);
     for (uint32_t i = 0; i < size; i++) {
         priv->free_next[i] = i + 1;
     }
@@ -651,16 +688,27 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
     }
     vr->set_up = true;
 
+    /* A packed ring's base carries the wrap counter, 1 at first, in bit
+     * 15; its driver and device areas take the avail and used ring's
+     * places. */
+    uintptr_t desc_uaddr = (vr->packed ? (uintptr_t) vr->packed_desc
+                            : (uintptr_t) vr->desc);
     struct vhu_vring_state num = { .index = idx, .num = size };
-    struct vhu_vring_state base = { .index = idx, .num = 0 };
+    struct vhu_vring_state base = { .index = idx,
+                                    .num = vr->packed ? 1 << 15 : 0 };
     struct vhu_vring_addr addr = {
         .index = idx,
         .flags = 0,
-        .desc_user_addr = (uintptr_t) vr->desc,
-        .used_user_addr = (uintptr_t) vr->used,
-        .avail_user_addr = (uintptr_t) vr->avail,
+        .desc_user_addr = desc_uaddr,
+        .used_user_addr = (vr->packed ? (uintptr_t) vr->device_event
+                           : (uintptr_t) vr->used),
+        .avail_user_addr = (vr->packed ? (uintptr_t) vr->driver_event
+                            : (uintptr_t) vr->avail),
         .log_guest_addr = 0,
     };
+    if (vr->packed) {
+        update_driver_event(fe, vr);
+    }
     uint64_t u64 = idx;
     int error;
 
@@ -824,10 +872,12 @@ void
 vhu_fe_publish(struct vhu_fe *fe, uint32_t idx, uint16_t head)
 {
     struct vhu_fe_vring *vr = get_vring(fe, idx);
+    struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
     uint16_t old = vr->avail_idx;
 
     vr->avail->ring[vr->avail_idx % vr->size] = head;
     vr->avail_idx++;
+    priv->posted[priv->posted_tail++ % vr->size] = head;
     publish(fe, vr, old);
 }
 
@@ -900,6 +950,323 @@ copy_seg(uint8_t *dst, struct fe_seg seg, size_t hdr_len,
     }
 }
 
+/* Packed rings.
+ *
+ * Buffer ids come from the free list ('free_head', 'free_next'); each id
+ * has one buffer in guest memory ('buf_gpa', grown as needed) that all of
+ * its descriptors point into, and 'chain_len' says how many ring
+ * descriptors it took.  'n_free' counts free ring descriptors. */
+
+/* The F_AVAIL and F_USED bits that make a descriptor available in a lap
+ * whose wrap counter is 'wrap'. */
+static uint16_t
+packed_avail_bits(bool wrap)
+{
+    return wrap ? VHU_VRING_PACKED_DESC_F_AVAIL : VHU_VRING_PACKED_DESC_F_USED;
+}
+
+/* Moves position '*posp' (wrap counter '*wrapp') of 'vr' on by 'n'. */
+static void
+packed_advance(const struct vhu_fe_vring *vr, uint16_t *posp, bool *wrapp,
+               uint32_t n)
+{
+    uint32_t pos = *posp + n;
+
+    while (pos >= vr->size) {
+        pos -= vr->size;
+        *wrapp = !*wrapp;
+    }
+    *posp = pos;
+}
+
+uint16_t
+vhu_fe_packed_avail_flags(const struct vhu_fe *fe, uint32_t idx,
+                          uint16_t k, uint16_t *posp)
+{
+    const struct vhu_fe_vring *vr = &fe->vrings[idx];
+    uint16_t pos = vr->avail_idx;
+    bool wrap = vr->avail_wrap;
+
+    ovs_assert(vr->packed);
+    packed_advance(vr, &pos, &wrap, k);
+    *posp = pos;
+    return packed_avail_bits(wrap);
+}
+
+static uint16_t
+packed_pop_id(struct vhu_fe_vring *vr, struct fe_vring_priv *priv)
+{
+    uint16_t id = vr->free_head;
+
+    vr->free_head = priv->free_next[id];
+    priv->posted[priv->posted_tail++ % vr->size] = id;
+    return id;
+}
+
+/* Posts 'n_descs' descriptors from 'descs' (flags without F_AVAIL and
+ * F_USED) at our next positions, the first one made available last, and
+ * kicks the backend unless it asked not to be. */
+static void
+packed_post(struct vhu_fe_vring *vr,
+            const struct vhu_vring_packed_desc *descs, size_t n_descs)
+{
+    uint16_t first = vr->avail_idx;
+    uint16_t first_flags = descs[0].flags | packed_avail_bits(vr->avail_wrap);
+
+    for (size_t i = 0; i < n_descs; i++) {
+        struct vhu_vring_packed_desc *d = &vr->packed_desc[vr->avail_idx];
+
+        d->addr = descs[i].addr;
+        d->len = descs[i].len;
+        d->id = descs[i].id;
+        if (i) {
+            __atomic_store_n(&d->flags, (descs[i].flags
+                                         | packed_avail_bits(vr->avail_wrap)),
+                             __ATOMIC_RELEASE);
+        }
+        packed_advance(vr, &vr->avail_idx, &vr->avail_wrap, 1);
+    }
+    vr->n_free -= n_descs;
+    __atomic_store_n(&vr->packed_desc[first].flags, first_flags,
+                     __ATOMIC_RELEASE);
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&vr->device_event->flags, __ATOMIC_RELAXED)
+        != VHU_RING_EVENT_FLAGS_DISABLE && vr->kick_fd >= 0) {
+        uint64_t one = 1;
+
+        ignore(write(vr->kick_fd, &one, sizeof one) == sizeof one);
+    }
+}
+
+static int
+packed_tx(struct vhu_fe *fe, uint32_t idx, const uint8_t *data, size_t len,
+          enum vhu_fe_layout layout)
+{
+    struct vhu_fe_vring *vr = get_vring(fe, idx);
+    struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    struct vhu_vring_packed_desc descs[FE_TX_MAX_SEGS];
+    struct fe_seg segs[FE_TX_MAX_SEGS];
+    size_t n_segs = layout_segs(layout, fe->hdr_len, len, segs);
+    size_t n_descs = layout == VHU_FE_LAYOUT_INDIRECT ? 1 : n_segs;
+
+    if (vr->n_free < n_descs) {
+        return ENOSPC;
+    }
+
+    /* One buffer per id; each piece FE_INDIRECT_DATA_OFS bytes apart from
+     * the one before, so that a backend cannot get away with reading them
+     * as one. */
+    uint16_t id = packed_pop_id(vr, priv);
+    uint64_t buf = desc_buf(fe, vr, priv, id, (fe->hdr_len + len
+                                               + FE_TX_MAX_SEGS
+                                               * FE_INDIRECT_DATA_OFS));
+    for (size_t i = 0; i < n_segs; i++) {
+        uint64_t gpa = buf + segs[i].ofs + i * FE_INDIRECT_DATA_OFS;
+
+        copy_seg(fe_ptr(fe, gpa), segs[i], fe->hdr_len, data);
+        descs[i] = (struct vhu_vring_packed_desc) {
+            .addr = gpa,
+            .len = segs[i].len,
+            .id = id,
+            .flags = i + 1 < n_segs ? VHU_VRING_DESC_F_NEXT : 0,
+        };
+    }
+    if (layout == VHU_FE_LAYOUT_INDIRECT) {
+        if (!vr->indirect_gpa[id]) {
+            vr->indirect_gpa[id] = vhu_fe_alloc(
+                fe, FE_INDIRECT_DESCS * sizeof *descs, VHU_VRING_DESC_ALIGN);
+        }
+
+        /* In a packed indirect table every entry is used, in order, and
+         * only F_WRITE means anything. */
+        struct vhu_vring_packed_desc *table
+            = fe_ptr(fe, vr->indirect_gpa[id]);
+        for (size_t i = 0; i < n_segs; i++) {
+            table[i] = descs[i];
+            table[i].flags = 0;
+        }
+        descs[0] = (struct vhu_vring_packed_desc) {
+            .addr = vr->indirect_gpa[id],
+            .len = n_segs * sizeof *table,
+            .id = id,
+            .flags = VHU_VRING_DESC_F_INDIRECT,
+        };
+    }
+    vr->chain_len[id] = n_descs;
+    packed_post(vr, descs, n_descs);
+    return 0;
+}
+
+/* If the descriptor at our next used position holds a used buffer, stores
+ * its id and length and returns true. */
+static bool
+packed_used_at(const struct vhu_fe_vring *vr, uint16_t pos, bool wrap,
+               uint16_t *idp, uint32_t *lenp)
+{
+    const struct vhu_vring_packed_desc *d = &vr->packed_desc[pos];
+    uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+
+    if (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) != wrap
+        || !!(flags & VHU_VRING_PACKED_DESC_F_USED) != wrap) {
+        return false;
+    }
+    *idp = d->id;
+    *lenp = d->len;
+    return true;
+}
+
+/* Takes back the buffers up to and including 'id', which the backend
+ * marked used with one descriptor: only the oldest one we posted, or with
+ * IN_ORDER every one up to it.  Returns how many, 0 if 'id' makes no
+ * sense. */
+static size_t
+packed_take_back(const struct vhu_fe *fe, struct vhu_fe_vring *vr,
+                 struct fe_vring_priv *priv, uint16_t id)
+{
+    bool in_order = fe->features & FE_BIT(VHU_VIRTIO_F_IN_ORDER);
+    uint32_t n_ids = priv->posted_tail - priv->posted_head;
+    uint32_t n = 0;
+
+    /* Find it first, so that an id that makes no sense takes nothing. */
+    while (n < n_ids && priv->posted[(priv->posted_head + n) % vr->size]
+           != id) {
+        n++;
+    }
+    if (n == n_ids || (n && !in_order)) {
+        return 0;
+    }
+
+    uint32_t n_descs = 0;
+    for (uint32_t i = 0; i <= n; i++) {
+        uint16_t done = priv->posted[priv->posted_head++ % vr->size];
+
+        n_descs += vr->chain_len[done];
+        vr->chain_len[done] = 0;
+        priv->free_next[done] = vr->free_head;
+        vr->free_head = done;
+    }
+    vr->n_free += n_descs;
+    packed_advance(vr, &vr->used_idx, &vr->used_wrap, n_descs);
+    return n + 1;
+}
+
+static size_t
+packed_tx_reap(struct vhu_fe *fe, uint32_t idx)
+{
+    struct vhu_fe_vring *vr = get_vring(fe, idx);
+    struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    size_t n = 0;
+    uint32_t len;
+    uint16_t id;
+
+    while (packed_used_at(vr, vr->used_idx, vr->used_wrap, &id, &len)) {
+        size_t n_taken = packed_take_back(fe, vr, priv, id);
+        if (!n_taken) {
+            break;
+        }
+        n += n_taken;
+    }
+    update_driver_event(fe, vr);
+    return n;
+}
+
+static size_t
+packed_rx_post(struct vhu_fe *fe, uint32_t idx, size_t n, uint32_t buf_size)
+{
+    struct vhu_fe_vring *vr = get_vring(fe, idx);
+    struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    struct vhu_vring_packed_desc descs[64];
+    size_t posted = 0;
+
+    /* In batches, each made available at once by its first flags. */
+    while (posted < n && vr->n_free) {
+        size_t n_batch = MIN(MIN(n - posted, vr->n_free), ARRAY_SIZE(descs));
+
+        for (size_t i = 0; i < n_batch; i++) {
+            uint16_t id = packed_pop_id(vr, priv);
+
+            descs[i] = (struct vhu_vring_packed_desc) {
+                .addr = desc_buf(fe, vr, priv, id, buf_size),
+                .len = buf_size,
+                .id = id,
+                .flags = VHU_VRING_DESC_F_WRITE,
+            };
+            vr->chain_len[id] = 1;
+        }
+        packed_post(vr, descs, n_batch);
+        posted += n_batch;
+    }
+    return posted;
+}
+
+static int
+packed_rx(struct vhu_fe *fe, uint32_t idx, uint8_t *buf, size_t size,
+          size_t *lenp, uint16_t *n_buffersp)
+{
+    struct vhu_fe_vring *vr = get_vring(fe, idx);
+    struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    uint32_t n_ids = priv->posted_tail - priv->posted_head;
+    uint16_t n_buffers = 1;
+    uint16_t ids[VHU_VRING_MAX_SIZE > 4096 ? 4096 : VHU_VRING_MAX_SIZE];
+    uint32_t lens[ARRAY_SIZE(ids)];
+    uint16_t pos = vr->used_idx;
+    bool wrap = vr->used_wrap;
+    size_t total;
+
+    *lenp = 0;
+    *n_buffersp = 0;
+    if (!packed_used_at(vr, pos, wrap, &ids[0], &lens[0])) {
+        return EAGAIN;
+    }
+
+    /* Every used descriptor must name the next buffer we posted (RX
+     * buffers come back one descriptor each, in order), no longer than
+     * it. */
+    if (!n_ids || ids[0] != priv->posted[priv->posted_head % vr->size]
+        || lens[0] < fe->hdr_len || lens[0] > priv->buf_cap[ids[0]]) {
+        return EPROTO;
+    }
+    if (fe->features & FE_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF)) {
+        struct vhu_virtio_net_hdr hdr;
+
+        memcpy(&hdr, fe_ptr(fe, vr->buf_gpa[ids[0]]), sizeof hdr);
+        n_buffers = hdr.num_buffers;
+        if (!n_buffers || n_buffers > n_ids || n_buffers > ARRAY_SIZE(ids)) {
+            return EPROTO;
+        }
+    }
+    total = lens[0] - fe->hdr_len;
+    for (uint16_t i = 1; i < n_buffers; i++) {
+        uint16_t expected = priv->posted[(priv->posted_head + i) % vr->size];
+
+        packed_advance(vr, &pos, &wrap, 1);
+        if (!packed_used_at(vr, pos, wrap, &ids[i], &lens[i])) {
+            return EAGAIN;
+        }
+        if (ids[i] != expected || lens[i] > priv->buf_cap[ids[i]]) {
+            return EPROTO;
+        }
+        total += lens[i];
+    }
+
+    for (uint16_t i = 0; i < n_buffers; i++) {
+        size_t skip = i ? 0 : fe->hdr_len;
+
+        if (total <= size) {
+            memcpy(buf, (uint8_t *) fe_ptr(fe, vr->buf_gpa[ids[i]]) + skip,
+                   lens[i] - skip);
+            buf += lens[i] - skip;
+        }
+        packed_take_back(fe, vr, priv, ids[i]);
+    }
+    update_driver_event(fe, vr);
+
+    *lenp = total;
+    *n_buffersp = n_buffers;
+    return total <= size ? 0 : EMSGSIZE;
+}
+
 /* Posts one packet on TX vring 2*qp + 1 and publishes it.  Returns ENOSPC
  * if the ring has too few free descriptors, EMSGSIZE if 'len' is over 64
  * KiB. */
@@ -916,6 +1283,9 @@ vhu_fe_tx(struct vhu_fe *fe, size_t qp, const void *data_, size_t len,
 
     if (len > FE_TX_MAX_LEN) {
         return EMSGSIZE;
+    }
+    if (vr->packed) {
+        return packed_tx(fe, idx, data, len, layout);
     }
     n_segs = layout_segs(layout, fe->hdr_len, len, segs);
     n_descs = layout == VHU_FE_LAYOUT_INDIRECT ? 1 : n_segs;
@@ -984,14 +1354,21 @@ vhu_fe_tx_reap(struct vhu_fe *fe, size_t qp)
     uint32_t idx = 2 * qp + 1;
     struct vhu_fe_vring *vr = get_vring(fe, idx);
     struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    if (vr->packed) {
+        return packed_tx_reap(fe, idx);
+    }
     uint16_t used_idx = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
+    bool in_order = fe->features & FE_BIT(VHU_VIRTIO_F_IN_ORDER);
     size_t n = 0;
 
     for (; vr->used_idx != used_idx; vr->used_idx++) {
         const struct vhu_vring_used_elem *e
             = &vr->used->ring[vr->used_idx % vr->size];
+        uint16_t oldest = priv->posted[priv->posted_head++ % vr->size];
 
-        n += free_chain(vr, priv, e->id);
+        /* In order, the backend may write only the last entry of a batch:
+         * the others stand for the chains we posted, in that order. */
+        n += free_chain(vr, priv, in_order ? oldest : e->id);
     }
     update_used_event(vr);
     return n;
@@ -1006,6 +1383,9 @@ vhu_fe_rx_post(struct vhu_fe *fe, size_t qp, size_t n, uint32_t buf_size)
     uint16_t old = vr->avail_idx;
     size_t i;
 
+    if (vr->packed) {
+        return packed_rx_post(fe, idx, n, buf_size);
+    }
     for (i = 0; i < n && vr->n_free; i++) {
         uint16_t d = pop_free(vr, priv);
 
@@ -1047,6 +1427,9 @@ vhu_fe_rx(struct vhu_fe *fe, size_t qp, void *buf_, size_t size,
     uint32_t idx = 2 * qp;
     struct vhu_fe_vring *vr = get_vring(fe, idx);
     struct fe_vring_priv *priv = &fe_impl(fe)->vrings[idx];
+    if (vr->packed) {
+        return packed_rx(fe, idx, buf_, size, lenp, n_buffersp);
+    }
     uint16_t used_idx = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
     uint16_t n_used = used_idx - vr->used_idx;
     const struct vhu_vring_used_elem *first;

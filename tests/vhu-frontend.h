@@ -24,9 +24,10 @@
  * with the backend as one region per file.  Guest-physical addresses start
  * at VHU_FE_GPA_BASE and run through the regions in order with a gap
  * between regions; frontend-virtual addresses ('userspace_addr') are this
- * process's own addresses of the mappings.  It lays out split virtqueues in
- * that memory and plays the driver's side of them: posting TX packets and
- * RX buffers, reaping used entries.
+ * process's own addresses of the mappings.  It lays out split or packed
+ * virtqueues (packed if it negotiated VIRTIO_F_RING_PACKED) in that memory
+ * and plays the driver's side of them: posting TX packets and RX buffers,
+ * reaping used entries, with or without VIRTIO_F_IN_ORDER.
  *
  * Every request is sent on a blocking socket; replies are awaited with a
  * timeout, so a test never hangs on a backend that went silent.  Functions
@@ -56,18 +57,28 @@ enum vhu_fe_layout {
 struct vhu_fe_vring {
     uint16_t size;
     bool set_up;
-    struct vhu_vring_desc *desc;        /* Our addresses of the parts. */
-    struct vhu_vring_avail *avail;
+    bool packed;
+    struct vhu_vring_desc *desc;        /* Our addresses of the parts of */
+    struct vhu_vring_avail *avail;      /* a split ring... */
     struct vhu_vring_used *used;
+    struct vhu_vring_packed_desc *packed_desc;      /* ...or a packed one. */
+    struct vhu_vring_packed_event *driver_event;    /* We write it. */
+    struct vhu_vring_packed_event *device_event;    /* The backend does. */
     uint64_t desc_gpa;
-    uint16_t avail_idx;                 /* Next avail entry we publish. */
-    uint16_t used_idx;                  /* Next used entry we reap. */
-    uint16_t free_head;                 /* Free descriptor list. */
-    uint16_t n_free;
+    uint16_t avail_idx;                 /* Next avail entry we publish
+                                         * (packed: ring position). */
+    uint16_t used_idx;                  /* Next used entry we reap
+                                         * (packed: ring position). */
+    bool avail_wrap;                    /* Packed: our wrap counters at */
+    bool used_wrap;                     /* those positions. */
+    uint16_t free_head;                 /* Free descriptor list (packed:
+                                         * free buffer ids). */
+    uint16_t n_free;                    /* Free descriptors. */
     int kick_fd;                        /* Eventfds we sent, or -1. */
     int call_fd;
-    /* Per head descriptor: how many descriptors the chain took, and the
-     * guest-physical address of the chain's first buffer (for RX). */
+    /* Per head descriptor (packed: per buffer id): how many descriptors
+     * the chain took, and the guest-physical address of the chain's first
+     * buffer (for RX). */
     uint16_t *chain_len;
     uint64_t *buf_gpa;
     uint64_t *indirect_gpa;
@@ -167,9 +178,15 @@ size_t vhu_fe_rx_post(struct vhu_fe *, size_t qp, size_t n,
 int vhu_fe_rx(struct vhu_fe *, size_t qp, void *buf, size_t size,
               size_t *lenp, uint16_t *n_buffersp);
 
-/* Publishes avail entry 'head' on vring 'idx' as it is, for tests that
- * write broken descriptors into the table themselves. */
+/* Publishes avail entry 'head' on split vring 'idx' as it is, for tests
+ * that write broken descriptors into the table themselves. */
 void vhu_fe_publish(struct vhu_fe *, uint32_t idx, uint16_t head);
+
+/* For tests that write packed descriptors themselves: the F_AVAIL and
+ * F_USED bits that make available the descriptor 'k' places after the
+ * next one we would post on packed vring 'idx', and its position. */
+uint16_t vhu_fe_packed_avail_flags(const struct vhu_fe *, uint32_t idx,
+                                   uint16_t k, uint16_t *posp);
 
 /* How many times the backend signalled vring 'idx''s call eventfd since
  * the last call (reads and resets the eventfd counter). */

@@ -1,0 +1,417 @@
+/*
+ * Copyright (c) 2026 The ovs-vhu authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef VHU_VQ_CHAIN_H
+#define VHU_VQ_CHAIN_H 1
+
+/* Walking one descriptor chain, for the bursts of both ring layouts
+ * (vhu-vq-split.c, vhu-vq-packed.c): following it descriptor by descriptor,
+ * into an indirect table and out, checking each descriptor, and copying
+ * bytes between the chain's buffers and ours.
+ *
+ * A split chain follows 'next' links through the descriptor table (or an
+ * indirect table of split descriptors); a packed chain is consecutive
+ * descriptors of the ring, each of which must be available with the wrap
+ * counter of its position, or one indirect descriptor whose table entries
+ * are all used in order.
+ *
+ * Everything the guest wrote is read once into our own variables before it
+ * is checked and used, because the guest may change its rings at any
+ * time.  The functions are inline: they are the inner loop of every
+ * burst. */
+
+#include <string.h>
+
+#include "util.h"
+#include "vhu-mem.h"
+#include "vhu-vq.h"
+
+/* Private to the burst files (vhu-vq.c). */
+void vhu_vq_call(struct vhu_vq *);
+void vhu_vq_count_tx_drop(struct vhu_vq *);
+void vhu_vq_count_rx_full(void);
+
+enum vhu_chain_kind {
+    VHU_CHAIN_SPLIT,            /* 'next' links in a split table. */
+    VHU_CHAIN_PACKED_RING,      /* Consecutive packed ring descriptors. */
+    VHU_CHAIN_PACKED_TABLE,     /* Consecutive packed indirect entries. */
+};
+
+struct vhu_chain {
+    enum vhu_chain_kind kind;
+    const void *table;          /* Split table or packed indirect table. */
+    uint32_t table_size;
+    uint32_t n_seen;            /* Descriptors visited in this table or, in
+                                 * a packed ring, in the ring. */
+    bool in_indirect;
+    uint16_t direction;         /* VHU_VRING_DESC_F_WRITE or 0. */
+
+    /* Packed ring: the position of the chain's next ring descriptor and
+     * the wrap counter it must carry, how many ring descriptors the chain
+     * took so far, and the buffer id of the last one. */
+    uint16_t pos;
+    bool wrap;
+    uint16_t n_ring;
+    uint16_t id;
+
+    /* The rest of the current buffer. */
+    uint64_t addr;
+    uint32_t left;
+    bool more;                  /* Another descriptor follows. */
+    uint16_t next;              /* Split: that descriptor. */
+};
+
+/* True if a packed descriptor with 'flags' is available in the lap whose
+ * driver wrap counter is 'wrap'. */
+static inline bool
+vhu_packed_desc_is_avail(uint16_t flags, bool wrap)
+{
+    return (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) == wrap
+            && !!(flags & VHU_VRING_PACKED_DESC_F_USED) != wrap);
+}
+
+/* Makes 'addr' and 'len', from a descriptor with 'flags', the chain's
+ * current buffer, after checking them. */
+static inline enum vhu_vq_fault
+vhu_chain_set_buf(struct vhu_chain *c, uint64_t addr, uint32_t len,
+                  uint16_t flags)
+{
+    if ((flags & VHU_VRING_DESC_F_WRITE) != c->direction) {
+        return VHU_VQ_BAD_DIRECTION;
+    }
+    if (!len) {
+        return VHU_VQ_ZERO_LEN;
+    }
+    if (addr + len < addr) {
+        return VHU_VQ_BAD_ADDR;
+    }
+    c->addr = addr;
+    c->left = len;
+    return VHU_VQ_OK;
+}
+
+/* Checks an indirect descriptor's table of 'len' bytes at 'addr' (of
+ * 16-byte descriptors in either layout) and returns our address of it. */
+static inline enum vhu_vq_fault
+vhu_chain_indirect(const struct vhu_vq *vq, struct vhu_chain *c,
+                   uint64_t addr, uint32_t len, uint16_t flags,
+                   const void **tablep)
+{
+    if (c->in_indirect) {
+        return VHU_VQ_NESTED_INDIRECT;
+    }
+    /* An indirect descriptor must be the whole chain (the spec forbids
+     * F_NEXT on it, and no driver puts one after direct buffers). */
+    if (!vq->indirect || flags & VHU_VRING_DESC_F_NEXT || c->n_seen != 1
+        || !len || len % sizeof(struct vhu_vring_desc)
+        || len / sizeof(struct vhu_vring_desc) > UINT16_MAX + 1) {
+        return VHU_VQ_BAD_INDIRECT;
+    }
+    *tablep = vhu_mem_gpa_to_hva(vq->mem, addr, len);
+    if (!*tablep) {
+        return VHU_VQ_BAD_ADDR;
+    }
+    c->table_size = len / sizeof(struct vhu_vring_desc);
+    c->n_seen = 0;
+    c->in_indirect = true;
+    return VHU_VQ_OK;
+}
+
+/* Split: loads descriptor 'idx' of the chain's table as its current
+ * buffer, following an indirect descriptor into its table. */
+static inline enum vhu_vq_fault
+vhu_chain_load_split(const struct vhu_vq *vq, struct vhu_chain *c,
+                     uint32_t idx)
+{
+    if (idx >= c->table_size) {
+        return c->n_seen ? VHU_VQ_BAD_NEXT : VHU_VQ_BAD_HEAD;
+    }
+    if (++c->n_seen > c->table_size) {
+        return VHU_VQ_LOOP;
+    }
+
+    const volatile struct vhu_vring_desc *d
+        = &((const struct vhu_vring_desc *) c->table)[idx];
+    uint64_t addr = d->addr;
+    uint32_t len = d->len;
+    uint16_t flags = d->flags;
+    uint16_t next = d->next;
+
+    if (flags & VHU_VRING_DESC_F_INDIRECT) {
+        enum vhu_vq_fault fault = vhu_chain_indirect(vq, c, addr, len, flags,
+                                                     &c->table);
+        return fault ? fault : vhu_chain_load_split(vq, c, 0);
+    }
+    c->more = flags & VHU_VRING_DESC_F_NEXT;
+    c->next = next;
+    return vhu_chain_set_buf(c, addr, len, flags);
+}
+
+/* Packed indirect table: loads its next entry.  Only F_WRITE means
+ * anything there; an indirect entry in it is refused like a nested split
+ * table, the rest of the flags are ignored, as the spec says. */
+static inline enum vhu_vq_fault
+vhu_chain_load_packed_table(struct vhu_chain *c)
+{
+    const volatile struct vhu_vring_packed_desc *d
+        = &((const struct vhu_vring_packed_desc *) c->table)[c->n_seen];
+    uint64_t addr = d->addr;
+    uint32_t len = d->len;
+    uint16_t flags = d->flags;
+
+    if (flags & VHU_VRING_DESC_F_INDIRECT) {
+        return VHU_VQ_NESTED_INDIRECT;
+    }
+    c->more = ++c->n_seen < c->table_size;
+    return vhu_chain_set_buf(c, addr, len, flags & VHU_VRING_DESC_F_WRITE);
+}
+
+/* Packed ring: loads the ring descriptor at 'c->pos' and moves past it.
+ * The caller checked that the chain's first descriptor is available (and
+ * ordered its reads after that check); the driver makes the first one
+ * available last, so every later one must be too. */
+static inline enum vhu_vq_fault
+vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
+{
+    if (++c->n_seen > vq->size) {
+        return VHU_VQ_LOOP;
+    }
+
+    const volatile struct vhu_vring_packed_desc *d
+        = &vq->packed_desc[c->pos];
+    uint16_t flags = d->flags;
+    if (c->n_seen > 1 && !vhu_packed_desc_is_avail(flags, c->wrap)) {
+        return VHU_VQ_BAD_WRAP;
+    }
+    uint64_t addr = d->addr;
+    uint32_t len = d->len;
+    c->id = d->id;
+    c->n_ring++;
+    if (++c->pos == vq->size) {
+        c->pos = 0;
+        c->wrap = !c->wrap;
+    }
+
+    if (flags & VHU_VRING_DESC_F_INDIRECT) {
+        enum vhu_vq_fault fault = vhu_chain_indirect(vq, c, addr, len, flags,
+                                                     &c->table);
+        if (fault) {
+            return fault;
+        }
+        c->kind = VHU_CHAIN_PACKED_TABLE;
+        return vhu_chain_load_packed_table(c);
+    }
+    c->more = flags & VHU_VRING_DESC_F_NEXT;
+    return vhu_chain_set_buf(c, addr, len, flags);
+}
+
+/* Starts a walk, expecting buffers that the device writes (guest RX) if
+ * 'write', reads (guest TX) if not: at descriptor 'head' of a split ring,
+ * or at position 'pos' of a packed ring whose descriptor there carries
+ * wrap counter 'wrap'. */
+static inline enum vhu_vq_fault
+vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
+                      uint16_t head, bool write)
+{
+    c->kind = VHU_CHAIN_SPLIT;
+    c->table = vq->desc;
+    c->table_size = vq->size;
+    c->n_seen = 0;
+    c->in_indirect = false;
+    c->direction = write ? VHU_VRING_DESC_F_WRITE : 0;
+    return vhu_chain_load_split(vq, c, head);
+}
+
+static inline enum vhu_vq_fault
+vhu_chain_start_packed(const struct vhu_vq *vq, struct vhu_chain *c,
+                       uint16_t pos, bool wrap, bool write)
+{
+    c->kind = VHU_CHAIN_PACKED_RING;
+    c->n_seen = 0;
+    c->in_indirect = false;
+    c->direction = write ? VHU_VRING_DESC_F_WRITE : 0;
+    c->pos = pos;
+    c->wrap = wrap;
+    c->n_ring = 0;
+    return vhu_chain_load_packed(vq, c);
+}
+
+static inline bool
+vhu_chain_ended(const struct vhu_chain *c)
+{
+    return !c->left && !c->more;
+}
+
+/* Moves to the next buffer if the current one is used up.  Returns
+ * VHU_VQ_OK with 'c->left' still zero at the end of the chain. */
+static inline enum vhu_vq_fault
+vhu_chain_refill(const struct vhu_vq *vq, struct vhu_chain *c)
+{
+    if (c->left || !c->more) {
+        return VHU_VQ_OK;
+    }
+    switch (c->kind) {
+    case VHU_CHAIN_SPLIT:
+        return vhu_chain_load_split(vq, c, c->next);
+    case VHU_CHAIN_PACKED_RING:
+        return vhu_chain_load_packed(vq, c);
+    case VHU_CHAIN_PACKED_TABLE:
+    default:
+        return vhu_chain_load_packed_table(c);
+    }
+}
+
+/* Copies up to 'len' bytes between the chain and 'buf': out of the guest's
+ * buffers into 'buf' for a readable chain, from 'buf' into them for a
+ * writable one.  With 'buf' NULL it only moves along the chain (checking
+ * its descriptors) without touching, or translating, the bytes it
+ * passes: that is how the header of a guest packet is skipped.  Stores
+ * in '*donep' how many bytes it copied, fewer than 'len' only at the end of
+ * the chain.  A buffer that spans two memory regions is copied a piece per
+ * region. */
+static inline enum vhu_vq_fault
+vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
+               uint32_t len, uint32_t *donep)
+{
+    uint8_t *p = buf;
+    uint32_t done = 0;
+
+    *donep = 0;
+    while (done < len) {
+        enum vhu_vq_fault fault = vhu_chain_refill(vq, c);
+        if (fault) {
+            return fault;
+        }
+        if (!c->left) {
+            break;
+        }
+
+        uint64_t n = MIN(c->left, len - done);
+        if (p) {
+            uint8_t *hva = vhu_mem_gpa_to_hva_max(vq->mem, c->addr, &n);
+            if (!hva) {
+                return VHU_VQ_BAD_ADDR;
+            }
+            if (c->direction) {
+                memcpy(hva, p + done, n);
+            } else {
+                memcpy(p + done, hva, n);
+            }
+        }
+        c->addr += n;
+        c->left -= n;
+        done += n;
+        *donep = done;
+    }
+    return VHU_VQ_OK;
+}
+
+/* Walks what is left of the chain, checking its descriptors, without
+ * reading the bytes they hold. */
+static inline enum vhu_vq_fault
+vhu_chain_skip_rest(const struct vhu_vq *vq, struct vhu_chain *c)
+{
+    while (!vhu_chain_ended(c)) {
+        uint32_t done;
+        enum vhu_vq_fault fault = vhu_chain_copy(vq, c, NULL, UINT32_MAX,
+                                                 &done);
+        if (fault) {
+            return fault;
+        }
+    }
+    return VHU_VQ_OK;
+}
+
+/* Reads the packet in started chain 'c' into 'buf', without its
+ * virtio-net header, walking the whole chain.  Stores in '*okp' whether
+ * 'buf' now holds a packet: a chain shorter than a header, with no data,
+ * or bigger than 'buf' is consumed and dropped. */
+static inline enum vhu_vq_fault
+vhu_chain_read_packet(const struct vhu_vq *vq, struct vhu_chain *c,
+                      struct vhu_buf *buf, bool *okp)
+{
+    enum vhu_vq_fault fault;
+    uint32_t n;
+
+    *okp = false;
+    fault = vhu_chain_copy(vq, c, NULL, vq->hdr_len, &n);
+    if (fault || n < vq->hdr_len) {
+        return fault;           /* Short of a header, the chain ended. */
+    }
+
+    fault = vhu_chain_copy(vq, c, buf->data, buf->size, &n);
+    if (fault) {
+        return fault;
+    }
+    if (!vhu_chain_ended(c)) {
+        return vhu_chain_skip_rest(vq, c);
+    }
+    buf->len = n;
+    *okp = n > 0;
+    return VHU_VQ_OK;
+}
+
+/* Writes into started chain 'c', the packet's buffer number 'n_bufs'
+ * (from 0), as much as fits of 'pkt' from byte '*sentp' on, behind a
+ * virtio-net header 'hdr' if it is the first buffer (then saved in
+ * '*first', to set 'num_buffers' later).  Adds what it wrote to '*sentp'
+ * and stores the bytes written into the chain in '*in_chainp'.  Fails
+ * with '*in_chainp' 0 if a first buffer cannot hold a header. */
+static inline enum vhu_vq_fault
+vhu_chain_write_part(const struct vhu_vq *vq, struct vhu_chain *c,
+                     const struct vhu_buf *pkt, uint16_t n_bufs,
+                     const struct vhu_virtio_net_hdr *hdr,
+                     struct vhu_chain *first, uint32_t *sentp,
+                     uint32_t *in_chainp)
+{
+    uint32_t in_chain = 0;
+    uint32_t n;
+
+    *in_chainp = 0;
+    if (!n_bufs) {
+        *first = *c;
+        enum vhu_vq_fault fault = vhu_chain_copy(vq, c,
+                                                 CONST_CAST(void *, hdr),
+                                                 vq->hdr_len, &n);
+        if (fault || n < vq->hdr_len) {
+            return fault;
+        }
+        in_chain = n;
+    }
+    enum vhu_vq_fault fault = vhu_chain_copy(vq, c,
+                                             (uint8_t *) pkt->data + *sentp,
+                                             pkt->len - *sentp, &n);
+    if (fault) {
+        return fault;
+    }
+    *sentp += n;
+    *in_chainp = in_chain + n;
+    return VHU_VQ_OK;
+}
+
+/* Rewrites the header at the start of chain 'first' with 'num_buffers'
+ * 'n_bufs', once a packet took more than one buffer. */
+static inline enum vhu_vq_fault
+vhu_chain_set_num_buffers(const struct vhu_vq *vq, struct vhu_chain *first,
+                          uint16_t n_bufs)
+{
+    struct vhu_virtio_net_hdr hdr = { .num_buffers = n_bufs };
+    uint32_t n;
+
+    return vhu_chain_copy(vq, first, &hdr, vq->hdr_len, &n);
+}
+
+#endif /* vhu-vq-chain.h */

@@ -1,0 +1,408 @@
+/*
+ * Copyright (c) 2026 The ovs-vhu authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* Bursts on packed virtqueues (virtio 1.2, section 2.8).
+ *
+ * We take descriptors in ring order from 'last_avail_idx' while each is
+ * available in the current lap ('avail_wrap'), and write used descriptors
+ * in place in the same order from 'last_used_idx' ('used_wrap'): one per
+ * buffer, over the buffer's first descriptor, and the positions skip the
+ * rest of the buffer's descriptors.  We use every buffer as soon as we take
+ * it, so the two positions are equal between bursts.
+ *
+ * A burst collects its used descriptors and writes them back in one go:
+ * ids and lengths first, then, after a release barrier, the flags that
+ * hand each descriptor back, the first one last, so that the guest, which
+ * polls the next descriptor only, sees the whole burst at once.  With
+ * VIRTIO_F_IN_ORDER a burst of TX buffers gets a single used descriptor,
+ * naming the last buffer, and the guest takes back every buffer up to it.
+ *
+ * As for split rings, what the guest wrote is read once, checked, then
+ * used; a check that fails breaks the queue and nothing else. */
+
+#include <config.h>
+
+#include "vhu-vq.h"
+
+#include "openvswitch/vlog.h"
+#include "util.h"
+#include "vhu-vq-chain.h"
+
+VLOG_DEFINE_THIS_MODULE(vhu_vq_packed);
+
+/* Used descriptors written back at once; a burst with more writes back
+ * every time it has this many. */
+#define VHU_PACKED_BATCH 64
+
+/* A buffer used and not yet handed back. */
+struct vhu_packed_used {
+    uint16_t id;
+    uint16_t n_descs;           /* Ring descriptors the buffer took. */
+    uint32_t len;               /* Bytes we wrote into it. */
+};
+
+struct vhu_packed_batch {
+    int n;
+    struct vhu_packed_used used[VHU_PACKED_BATCH];
+};
+
+/* Where position 'pos' with wrap counter 'wrap' lies in the sequence of
+ * positions that runs over two laps, 0 to 2 * size - 1, so that event
+ * offsets compare as free-running indexes do on a split ring. */
+static inline uint32_t
+vhu_packed_lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
+{
+    return pos + (wrap ? vq->size : 0);
+}
+
+/* Tells the guest that we used descriptors from position 'old_pos' (wrap
+ * counter 'old_wrap') on, if its event suppression structure asks for
+ * it. */
+static void
+vhu_vq_notify_packed(struct vhu_vq *vq, uint16_t old_pos, bool old_wrap)
+{
+    if (vq->call_fd < 0) {
+        return;
+    }
+
+    /* The guest must see our flags before we read what it asked for, or it
+     * could go to sleep between the two and never be woken. */
+    atomic_thread_fence(memory_order_seq_cst);
+
+    uint16_t flags = vhu_read_u16(&vq->driver_event->flags) & 3;
+    bool need;
+    if (flags == VHU_RING_EVENT_FLAGS_DISABLE) {
+        need = false;
+    } else if (flags == VHU_RING_EVENT_FLAGS_DESC && vq->event_idx) {
+        uint16_t off_wrap = vhu_read_u16(&vq->driver_event->off_wrap);
+        uint32_t span = 2 * (uint32_t) vq->size;
+        uint32_t new = vhu_packed_lap_pos(vq, vq->last_used_idx,
+                                          vq->used_wrap);
+        uint32_t old = vhu_packed_lap_pos(vq, old_pos, old_wrap);
+        uint32_t event = vhu_packed_lap_pos(vq, off_wrap & 0x7fff,
+                                            off_wrap >> 15);
+
+        /* The event descriptor lies in [old, new) of the two laps. */
+        need = ((new + span - event - 1) % span) < ((new + span - old) % span);
+    } else {
+        /* ENABLE, and DESC without EVENT_IDX or the reserved value, which
+         * a driver must not write: better a call too many. */
+        need = true;
+    }
+    if (need) {
+        vhu_vq_call(vq);
+    }
+}
+
+static inline uint16_t
+vhu_packed_used_flags(bool wrap, uint32_t len)
+{
+    return ((wrap ? VHU_VRING_PACKED_DESC_F_AVAIL
+                    | VHU_VRING_PACKED_DESC_F_USED : 0)
+            | (len ? VHU_VRING_DESC_F_WRITE : 0));
+}
+
+/* Hands the buffers in 'b' back to the guest as used descriptors from
+ * 'last_used_idx' on, and notifies it if it asked for it.  With
+ * 'as_one', one descriptor for the last buffer stands for them all (only
+ * for buffers we read: the guest learns no length for the others). */
+static void
+vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
+{
+    uint16_t pos[VHU_PACKED_BATCH];
+    uint16_t flags[VHU_PACKED_BATCH];
+    uint16_t old_pos = vq->last_used_idx;
+    bool old_wrap = vq->used_wrap;
+    int n_descs = 0;
+
+    if (!b->n) {
+        return;
+    }
+    if (as_one) {
+        struct vhu_packed_used *last = &b->used[b->n - 1];
+
+        for (int i = 0; i < b->n - 1; i++) {
+            last->n_descs += b->used[i].n_descs;
+        }
+        b->used[0] = *last;
+        b->n = 1;
+    }
+
+    for (int i = 0; i < b->n; i++) {
+        const struct vhu_packed_used *u = &b->used[i];
+        struct vhu_vring_packed_desc *d
+            = &vq->packed_desc[vq->last_used_idx];
+
+        d->id = u->id;
+        d->len = u->len;
+        pos[n_descs] = vq->last_used_idx;
+        flags[n_descs++] = vhu_packed_used_flags(vq->used_wrap, u->len);
+
+        uint32_t next = vq->last_used_idx + u->n_descs;
+        if (next >= vq->size) {
+            next -= vq->size;
+            vq->used_wrap = !vq->used_wrap;
+        }
+        vq->last_used_idx = next;
+    }
+
+    /* Ids and lengths before any flags; the first descriptor's flags last
+     * of all, so that the guest sees none of the batch before all of it
+     * (and, for a packet in several buffers, the first buffer after the
+     * rest, as the spec asks of multi-buffer requests). */
+    atomic_thread_fence(memory_order_release);
+    for (int i = 1; i < n_descs; i++) {
+        vq->packed_desc[pos[i]].flags = flags[i];
+    }
+    atomic_store_explicit((ATOMIC(uint16_t) *) &vq->packed_desc[pos[0]].flags,
+                          flags[0], memory_order_release);
+    b->n = 0;
+    vhu_vq_notify_packed(vq, old_pos, old_wrap);
+}
+
+/* Looks at the descriptor at 'pos' for a buffer made available in the lap
+ * whose wrap counter is 'wrap'.  Returns true if there is one, ordering
+ * the caller's reads of it after this check; false if the guest has not
+ * made one available there yet; and breaks the queue if its flags mark it
+ * available and used at once in this lap, which only a driver that lost
+ * its wrap counter writes. */
+static inline bool
+vhu_packed_avail(struct vhu_vq *vq, uint16_t pos, bool wrap,
+                 enum vhu_vq_fault *faultp)
+{
+    uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
+
+    *faultp = VHU_VQ_OK;
+    if (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) != wrap) {
+        return false;
+    }
+    if (!!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap) {
+        *faultp = VHU_VQ_BAD_WRAP;
+        return false;
+    }
+    atomic_thread_fence(memory_order_acquire);
+    return true;
+}
+
+int
+vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
+{
+    struct vhu_packed_batch batch;
+    enum vhu_vq_fault fault = VHU_VQ_OK;
+    int n_out = 0;
+
+    batch.n = 0;
+    while (n_out < n) {
+        uint16_t pos = vq->last_avail_idx;
+        bool wrap = vq->avail_wrap;
+        struct vhu_buf *buf = &bufs[n_out];
+        struct vhu_chain c;
+        bool ok;
+
+        if (!vhu_packed_avail(vq, pos, wrap, &fault)) {
+            break;
+        }
+        fault = vhu_chain_start_packed(vq, &c, pos, wrap, false);
+        if (!fault) {
+            fault = vhu_chain_read_packet(vq, &c, buf, &ok);
+        }
+        if (!fault && c.id >= vq->size) {
+            fault = VHU_VQ_BAD_ID;
+        }
+        if (fault) {
+            break;
+        }
+
+        vq->last_avail_idx = c.pos;
+        vq->avail_wrap = c.wrap;
+        batch.used[batch.n++] = (struct vhu_packed_used) {
+            .id = c.id, .n_descs = c.n_ring, .len = 0,
+        };
+        if (ok) {
+            vq->stats.packets++;
+            vq->stats.bytes += buf->len;
+            n_out++;
+        } else {
+            vhu_vq_count_tx_drop(vq);
+        }
+        if (batch.n == VHU_PACKED_BATCH) {
+            vhu_packed_flush(vq, &batch, vq->in_order);
+        }
+    }
+    vhu_packed_flush(vq, &batch, vq->in_order);
+    if (fault) {
+        vhu_vq_break(vq, fault);
+    }
+    return n_out;
+}
+
+/* Writes 'pkt', behind a virtio-net header, into the guest's RX buffers
+ * from position '*posp' (wrap counter '*wrapp') on, adding their used
+ * descriptors to 'b'.  Without mergeable RX buffers the packet must fit in
+ * one buffer; with them it takes as many as it needs and the header says
+ * how many.  On success advances '*posp' and '*wrapp' and sets '*fitp'; if
+ * the guest has not made room enough available (or 'b' has too little
+ * room left), leaves them and 'b' as they were and clears '*fitp'. */
+static enum vhu_vq_fault
+vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
+                        uint16_t *posp, bool *wrapp,
+                        struct vhu_packed_batch *b, bool *fitp)
+{
+    static const struct vhu_virtio_net_hdr hdr = { .num_buffers = 1 };
+    uint16_t pos = *posp;
+    bool wrap = *wrapp;
+    int n_used = b->n;
+    uint16_t n_bufs = 0;
+    struct vhu_chain first;
+    uint32_t sent = 0;
+
+    *fitp = false;
+    do {
+        enum vhu_vq_fault fault = VHU_VQ_OK;
+        struct vhu_chain c;
+        uint32_t in_chain;
+
+        if (n_used == VHU_PACKED_BATCH || !vhu_packed_avail(vq, pos, wrap,
+                                                            &fault)) {
+            return fault;
+        }
+        fault = vhu_chain_start_packed(vq, &c, pos, wrap, true);
+        if (!fault) {
+            fault = vhu_chain_write_part(vq, &c, pkt, n_bufs, &hdr, &first,
+                                         &sent, &in_chain);
+        }
+        if (!fault && c.id >= vq->size) {
+            fault = VHU_VQ_BAD_ID;
+        }
+        if (fault || !in_chain) {
+            return fault;
+        }
+        if (!vhu_chain_ended(&c)) {
+            /* Walk (and check) the rest of a chain that was longer than
+             * the packet, so that we skip all of its descriptors. */
+            fault = vhu_chain_skip_rest(vq, &c);
+            if (fault) {
+                return fault;
+            }
+        }
+        b->used[n_used++] = (struct vhu_packed_used) {
+            .id = c.id, .n_descs = c.n_ring, .len = in_chain,
+        };
+        pos = c.pos;
+        wrap = c.wrap;
+        n_bufs++;
+    } while (sent < pkt->len && vq->mrg_rxbuf);
+
+    if (sent < pkt->len) {
+        return VHU_VQ_OK;
+    }
+    if (n_bufs > 1) {
+        enum vhu_vq_fault fault = vhu_chain_set_num_buffers(vq, &first,
+                                                            n_bufs);
+        if (fault) {
+            return fault;
+        }
+    }
+    *posp = pos;
+    *wrapp = wrap;
+    b->n = n_used;
+    *fitp = true;
+    return VHU_VQ_OK;
+}
+
+int
+vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
+{
+    struct vhu_packed_batch batch;
+    int i;
+
+    batch.n = 0;
+    for (i = 0; i < n; i++) {
+        uint16_t pos = vq->last_avail_idx;
+        bool wrap = vq->avail_wrap;
+        bool fit;
+
+        enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
+                                                          &wrap, &batch,
+                                                          &fit);
+        if (!fault && !fit && batch.n) {
+            /* Perhaps only the batch was full: hand it back and try
+             * again. */
+            vhu_packed_flush(vq, &batch, false);
+            fault = vhu_packed_write_packet(vq, &pkts[i], &pos, &wrap,
+                                            &batch, &fit);
+        }
+        if (fault) {
+            vhu_vq_break(vq, fault);
+            break;
+        }
+        if (!fit) {
+            vhu_vq_count_rx_full();
+            break;
+        }
+        vq->last_avail_idx = pos;
+        vq->avail_wrap = wrap;
+        vq->stats.packets++;
+        vq->stats.bytes += pkts[i].len;
+    }
+    vhu_packed_flush(vq, &batch, false);
+    return i;
+}
+
+bool
+vhu_vq_start_packed(struct vhu_vq *vq)
+{
+    if (vq->last_avail_idx >= vq->size) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+        VLOG_WARN_RL(&rl, "%s: virtqueue %u: base %"PRIu16" beyond a packed "
+                     "ring of %"PRIu16"; queue stays stopped", vq->name,
+                     vq->index, vq->last_avail_idx, vq->size);
+        return false;
+    }
+
+    /* We poll, so kicks from the guest would be wasted exits. */
+    vq->device_event->off_wrap = 0;
+    vq->device_event->flags = VHU_RING_EVENT_FLAGS_DISABLE;
+    VLOG_DBG("%s: virtqueue %u started (packed): %"PRIu16" entries, next "
+             "avail %"PRIu16" wrap %d, next used %"PRIu16" wrap %d",
+             vq->name, vq->index, vq->size, vq->last_avail_idx,
+             vq->avail_wrap, vq->last_used_idx, vq->used_wrap);
+    return true;
+}
+
+/* Counts the descriptors that the guest made available from
+ * 'last_avail_idx' on, up to the ring's size. */
+int
+vhu_vq_backlog_packed(const struct vhu_vq *vq)
+{
+    uint16_t pos = vq->last_avail_idx;
+    bool wrap = vq->avail_wrap;
+    int n;
+
+    for (n = 0; n < vq->size; n++) {
+        uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
+
+        if (!vhu_packed_desc_is_avail(flags, wrap)) {
+            break;
+        }
+        if (++pos == vq->size) {
+            pos = 0;
+            wrap = !wrap;
+        }
+    }
+    return n;
+}
