@@ -20,6 +20,7 @@ TESTSUITE_AT = \
 	tests/ovs-vhu-macros.at \
 	tests/library.at \
 	tests/dev.at \
+	tests/dev-packed.at \
 	tests/bench.at \
 	tests/configure.at \
 	tests/netdev-traffic.at \

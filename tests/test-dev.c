@@ -276,17 +276,19 @@ parse_features(const char *name)
     ovs_fatal(0, "unknown feature set %s", name);
 }
 
-/* "traffic PAIRS FEATURES": packets both ways on every queue pair. */
+/* "traffic PAIRS FEATURES [RING_SIZE]": packets both ways on every queue
+ * pair. */
 static void
 test_traffic(int argc, char *argv[])
 {
-    VHU_CHECK(argc == 3);
+    VHU_CHECK(argc == 3 || argc == 4);
     size_t n_pairs = atoi(argv[1]);
     uint64_t features = parse_features(argv[2]);
+    uint16_t ring_size = argc > 3 ? atoi(argv[3]) : RING_SIZE;
     struct harness *h = harness_create(2, REGION_SIZE);
 
     VHU_CHECK(!vhu_fe_start(h->fe, features, ALL_PROTOCOL_FEATURES, n_pairs,
-                            RING_SIZE));
+                            ring_size));
     harness_sync(h);
 
     struct vhu_dev_state state;
@@ -297,10 +299,14 @@ test_traffic(int argc, char *argv[])
     VHU_CHECK(state.n_queue_pairs == n_pairs);
     for (size_t i = 0; i < 2 * n_pairs; i++) {
         VHU_CHECK(vhu_dev_vring_ready(h->dev, i));
-        VHU_CHECK(vhu_dev_vring_size(h->dev, i) == RING_SIZE);
+        VHU_CHECK(vhu_dev_vring_size(h->dev, i) == ring_size);
     }
     VHU_CHECK(!vhu_dev_vring_ready(h->dev, 2 * n_pairs));
-    printf("%"PRIuSIZE" queue pairs ready, features %s\n", n_pairs, argv[2]);
+    printf("%"PRIuSIZE" queue pairs ready, features %s", n_pairs, argv[2]);
+    if (argc > 3) {
+        printf(", rings of %"PRIu16, ring_size);
+    }
+    printf("\n");
 
     for (size_t qp = 0; qp < n_pairs; qp++) {
         check_guest_tx(h, qp, 1000);
@@ -318,10 +324,11 @@ test_traffic(int argc, char *argv[])
     harness_destroy(h);
 }
 
-/* "mergeable": packets bigger than one RX buffer. */
+/* "mergeable [packed]": packets bigger than one RX buffer. */
 static void
-test_mergeable(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+test_mergeable(int argc, char *argv[])
 {
+    uint64_t all = argc > 1 ? parse_features(argv[1]) : ALL_FEATURES;
     static uint8_t big[9000];
     struct vhu_buf pkt = { .data = big, .len = sizeof big };
     uint8_t buf[sizeof big];
@@ -331,8 +338,8 @@ test_mergeable(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     fill_packet(big, sizeof big, 7);
     for (int mrg = 1; mrg >= 0; mrg--) {
         struct harness *h = harness_create(2, REGION_SIZE);
-        uint64_t features = (mrg ? ALL_FEATURES
-                             : ALL_FEATURES & ~F(VHU_VIRTIO_NET_F_MRG_RXBUF));
+        uint64_t features = (mrg ? all
+                             : all & ~F(VHU_VIRTIO_NET_F_MRG_RXBUF));
 
         VHU_CHECK(!vhu_fe_start(h->fe, features, ALL_PROTOCOL_FEATURES, 1,
                                 RING_SIZE));
@@ -361,7 +368,7 @@ test_mergeable(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
      * the buffers stay for the next packet. */
 
     struct harness *h = harness_create(2, REGION_SIZE);
-    VHU_CHECK(!vhu_fe_start(h->fe, ALL_FEATURES, ALL_PROTOCOL_FEATURES, 1,
+    VHU_CHECK(!vhu_fe_start(h->fe, all, ALL_PROTOCOL_FEATURES, 1,
                             RING_SIZE));
     harness_sync(h);
     vhu_fe_rx_post(h->fe, 0, 4, 1024);
@@ -899,15 +906,17 @@ pmd_main(void *ctx_)
 }
 
 static void
-test_threads(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+test_threads(int argc, char *argv[])
 {
+    uint64_t features = argc > 1 ? parse_features(argv[1]) : ALL_FEATURES;
+    bool packed = features & F(VHU_VIRTIO_F_RING_PACKED);
     struct harness *h = harness_create(2, REGION_SIZE);
     struct pmd_ctx ctx = { .dev = h->dev };
     const int n_rounds = 200;
     unsigned int sent = 0, received;
     uint8_t pkt[BUF_SIZE];
 
-    VHU_CHECK(!vhu_fe_start(h->fe, ALL_FEATURES, ALL_PROTOCOL_FEATURES, 1,
+    VHU_CHECK(!vhu_fe_start(h->fe, features, ALL_PROTOCOL_FEATURES, 1,
                             RING_SIZE));
     harness_sync(h);
     atomic_init(&ctx.stop, false);
@@ -926,7 +935,10 @@ test_threads(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         VHU_CHECK(!vhu_fe_share_memory(h->fe));
         if (round % 10 == 5) {
             uint32_t base = get_vring_base(h, 1);
-            VHU_CHECK(base <= sent);
+            VHU_CHECK(packed
+                      ? ((base & 0x7fff) < RING_SIZE
+                         && base >> 16 == (base & 0xffff))
+                      : base <= sent);
             kick_vring(h, 1);
         }
     }
@@ -1222,6 +1234,375 @@ test_negotiate(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     harness_destroy(h);
 }
 
+/* Dequeues everything the guest sent on 'qp', which must be 'n' packets
+ * from fill_packet() with sequence numbers from 'seq' on. */
+static void
+dequeue_all(struct harness *h, size_t qp, int n, uint32_t seq)
+{
+    static uint8_t data[64][BUF_SIZE];
+    struct vhu_buf bufs[64];
+
+    ovs_assert(n <= 64);
+    for (int i = 0; i < n; i++) {
+        bufs[i].data = data[i];
+        bufs[i].size = BUF_SIZE;
+    }
+    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, qp, bufs, 64) == n);
+    for (int i = 0; i < n; i++) {
+        VHU_CHECK(bufs[i].len == packet_len(seq + i));
+        VHU_CHECK(check_packet(bufs[i].data, bufs[i].len, seq + i));
+    }
+}
+
+/* Sends 'n' packets from the guest on queue pair 0, in one descriptor
+ * each, with sequence numbers from 'seq' on. */
+static void
+send_packets(struct harness *h, int n, uint32_t seq)
+{
+    uint8_t pkt[BUF_SIZE];
+
+    for (int i = 0; i < n; i++) {
+        fill_packet(pkt, packet_len(seq + i), seq + i);
+        VHU_CHECK(!vhu_fe_tx(h->fe, 0, pkt, packet_len(seq + i),
+                             VHU_FE_LAYOUT_ONE));
+    }
+}
+
+/* "in-order": with VIRTIO_F_IN_ORDER a burst of guest TX buffers gets one
+ * used entry, for its last buffer; without it, one each. */
+static void
+test_in_order(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    for (int packed = 0; packed < 2; packed++) {
+        for (int in_order = 0; in_order < 2; in_order++) {
+            uint64_t features = (packed ? PACKED_FEATURES : ALL_FEATURES)
+                                | (in_order ? F(VHU_VIRTIO_F_IN_ORDER) : 0);
+            struct harness *h = harness_create(1, REGION_SIZE);
+
+            VHU_CHECK(!vhu_fe_start(h->fe, features, ALL_PROTOCOL_FEATURES,
+                                    1, RING_SIZE));
+            harness_sync(h);
+            send_packets(h, 8, 0);
+            dequeue_all(h, 0, 8, 0);
+
+            struct vhu_fe_vring *vr = &h->fe->vrings[1];
+            int n_written = 0;
+            for (int i = 0; i < 8; i++) {
+                if (packed) {
+                    uint16_t flags = vr->packed_desc[i].flags;
+                    n_written += (flags & VHU_VRING_PACKED_DESC_F_USED) != 0;
+                } else {
+                    /* Our heads are 0..7; a fresh used ring is zeroed. */
+                    n_written += vr->used->ring[i].id == (uint32_t) i;
+                }
+            }
+            VHU_CHECK(packed || vr->used->idx == 8);
+            VHU_CHECK(n_written == (in_order ? 1 + !packed : 8));
+            if (in_order) {
+                /* The one entry names the last buffer of the burst (for
+                 * split, at its own slot: slot 0 holds head 0 anyway). */
+                VHU_CHECK(packed
+                          ? vr->packed_desc[0].id == 7
+                          : vr->used->ring[7].id == 7);
+            }
+            VHU_CHECK(vhu_fe_tx_reap(h->fe, 0) == 8);
+            printf("%s, %s: %d used entr%s for a burst of 8\n",
+                   packed ? "packed" : "split",
+                   in_order ? "in order" : "not in order",
+                   in_order ? 1 : 8, in_order ? "y" : "ies");
+            harness_destroy(h);
+        }
+    }
+}
+
+/* Counts the calls that enqueuing 'n' packets on queue pair 0 makes. */
+static uint64_t
+calls_for_burst(struct harness *h, int n)
+{
+    uint8_t data[64];
+    struct vhu_buf pkts[64];
+
+    fill_packet(data, sizeof data, 1);
+    for (int i = 0; i < n; i++) {
+        pkts[i].data = data;
+        pkts[i].len = sizeof data;
+    }
+    vhu_fe_calls(h->fe, 0);
+    VHU_CHECK(vhu_dev_enqueue_burst(h->dev, 0, pkts, n) == n);
+    return vhu_fe_calls(h->fe, 0);
+}
+
+/* "packed-notify": the driver's event suppression structure decides the
+ * calls on a packed ring; the device's asks for no kicks. */
+static void
+test_packed_notify(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    struct harness *h = harness_create(1, REGION_SIZE);
+    const uint16_t size = 16;
+
+    VHU_CHECK(!vhu_fe_start(h->fe, PACKED_FEATURES, ALL_PROTOCOL_FEATURES, 1,
+                            size));
+    harness_sync(h);
+    struct vhu_fe_vring *rx = &h->fe->vrings[0];
+    struct vhu_vring_packed_event *ev = rx->driver_event;
+
+    VHU_CHECK(rx->device_event->flags == VHU_RING_EVENT_FLAGS_DISABLE);
+    VHU_CHECK(h->fe->vrings[1].device_event->flags
+              == VHU_RING_EVENT_FLAGS_DISABLE);
+    printf("device area: kicks disabled, we poll\n");
+
+    vhu_fe_rx_post(h->fe, 0, size, BUF_SIZE);
+    ev->flags = VHU_RING_EVENT_FLAGS_DISABLE;
+    VHU_CHECK(calls_for_burst(h, 4) == 0);
+    ev->flags = VHU_RING_EVENT_FLAGS_ENABLE;
+    VHU_CHECK(calls_for_burst(h, 4) == 1);
+    printf("DISABLE: no call; ENABLE: one call per burst\n");
+
+    /* Used positions 8 to 11 of the first lap (wrap 1): an event at 13 is
+     * not passed, then 12 to 15 pass it. */
+    ev->flags = VHU_RING_EVENT_FLAGS_DESC;
+    ev->off_wrap = 13 | 1 << 15;
+    VHU_CHECK(calls_for_burst(h, 4) == 0);
+    VHU_CHECK(calls_for_burst(h, 4) == 1);
+
+    /* Reap all 16, post them again: the next lap has wrap counter 0.  An
+     * event at position 2 of the lap before (wrap 1) is long passed; at 2
+     * of this lap, the first burst passes it. */
+    for (int i = 0; i < 16; i++) {
+        uint8_t buf[BUF_SIZE];
+        uint16_t n_buffers;
+        size_t len;
+
+        VHU_CHECK(!vhu_fe_rx(h->fe, 0, buf, sizeof buf, &len, &n_buffers));
+    }
+    vhu_fe_rx_post(h->fe, 0, size, BUF_SIZE);
+    ev->flags = VHU_RING_EVENT_FLAGS_DESC;
+    ev->off_wrap = 2 | 1 << 15;
+    VHU_CHECK(calls_for_burst(h, 4) == 0);
+    ev->off_wrap = 6;
+    VHU_CHECK(calls_for_burst(h, 4) == 1);
+    printf("DESC: a call only for the burst that uses the descriptor named, "
+           "in the lap its wrap counter names\n");
+    harness_destroy(h);
+}
+
+/* "packed-base": GET_VRING_BASE and SET_VRING_BASE carry a packed ring's
+ * position with its wrap counter in bit 15. */
+static void
+test_packed_base(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    struct harness *h = harness_create(1, REGION_SIZE);
+
+    VHU_CHECK(!vhu_fe_start(h->fe, PACKED_FEATURES, ALL_PROTOCOL_FEATURES, 1,
+                            RING_SIZE));
+    harness_sync(h);
+    for (int i = 0; i < 300; i += 30) {
+        send_packets(h, 30, i);
+        dequeue_all(h, 0, 30, i);
+        VHU_CHECK(vhu_fe_tx_reap(h->fe, 0) == 30);
+    }
+
+    /* 300 descriptors in a ring of 256: position 44 of the second lap,
+     * whose wrap counter is 0; used the same. */
+    uint32_t base = get_vring_base(h, 1);
+    VHU_CHECK(base == (44 | 44 << 16));
+    VHU_CHECK(!vhu_dev_vring_ready(h->dev, 1));
+    printf("GET_VRING_BASE after 300 packets on 256 entries: %#"PRIx32" "
+           "(position 44, wrap counter 0, used the same)\n", base);
+
+    kick_vring(h, 1);
+    send_packets(h, 256 - 44, 300);
+    dequeue_all(h, 0, 64, 300);
+    dequeue_all(h, 0, 64, 364);
+    dequeue_all(h, 0, 64, 428);
+    dequeue_all(h, 0, 256 - 44 - 192, 492);
+    VHU_CHECK(vhu_fe_tx_reap(h->fe, 0) == 256 - 44);
+    base = get_vring_base(h, 1);
+    VHU_CHECK(base == (0x8000 | 0x8000 << 16));
+    printf("restarted, it goes on to the end of the lap: %#"PRIx32" "
+           "(position 0, wrap counter 1)\n", base);
+
+    /* A base beyond the ring is refused at start: the ring stays
+     * stopped. */
+    uint64_t ack;
+    VHU_CHECK(!vhu_fe_set_state(h->fe, VHU_SET_VRING_BASE, 1, 300, true,
+                                &ack));
+    kick_vring(h, 1);
+    VHU_CHECK(!vhu_dev_vring_ready(h->dev, 1));
+    VHU_CHECK(!vhu_fe_set_state(h->fe, VHU_SET_VRING_BASE, 1, 0x8000, true,
+                                &ack));
+    kick_vring(h, 1);
+    VHU_CHECK(vhu_dev_vring_ready(h->dev, 1));
+    send_packets(h, 5, 600);
+    dequeue_all(h, 0, 5, 600);
+    printf("a base beyond the ring keeps it stopped; a good one starts it\n");
+    harness_destroy(h);
+}
+
+enum bad_packed {
+    BADP_WRAP,                  /* Available and used at once. */
+    BADP_NEXT_NOT_AVAIL,        /* Chain goes on into a descriptor that is
+                                 * not available. */
+    BADP_ID,                    /* Buffer id beyond the ring. */
+    BADP_LONG,                  /* Chain longer than the ring. */
+    BADP_ZERO_LEN,
+    BADP_OUTSIDE,
+    BADP_WRITABLE,
+    BADP_INDIRECT_EMPTY,
+    BADP_INDIRECT_24,
+    BADP_INDIRECT_NEXT,
+    BADP_INDIRECT_NESTED,
+    BADP_INDIRECT_OUTSIDE,
+    N_BAD_PACKED
+};
+
+/* The fault that each case of enum bad_packed must find. */
+static const enum vhu_vq_fault bad_packed_faults[N_BAD_PACKED] = {
+    [BADP_WRAP] = VHU_VQ_BAD_WRAP,
+    [BADP_NEXT_NOT_AVAIL] = VHU_VQ_BAD_WRAP,
+    [BADP_ID] = VHU_VQ_BAD_ID,
+    [BADP_LONG] = VHU_VQ_LOOP,
+    [BADP_ZERO_LEN] = VHU_VQ_ZERO_LEN,
+    [BADP_OUTSIDE] = VHU_VQ_BAD_ADDR,
+    [BADP_WRITABLE] = VHU_VQ_BAD_DIRECTION,
+    [BADP_INDIRECT_EMPTY] = VHU_VQ_BAD_INDIRECT,
+    [BADP_INDIRECT_24] = VHU_VQ_BAD_INDIRECT,
+    [BADP_INDIRECT_NEXT] = VHU_VQ_BAD_INDIRECT,
+    [BADP_INDIRECT_NESTED] = VHU_VQ_NESTED_INDIRECT,
+    [BADP_INDIRECT_OUTSIDE] = VHU_VQ_BAD_ADDR,
+};
+
+static void
+check_bad_packed(enum bad_packed bad)
+{
+    struct harness *h = harness_create(1, REGION_SIZE);
+    struct vhu_fe *fe = h->fe;
+    const uint16_t size = 16;
+
+    VHU_CHECK(!vhu_fe_start(fe, PACKED_FEATURES, ALL_PROTOCOL_FEATURES, 2,
+                            size));
+    harness_sync(h);
+
+    struct vhu_fe_vring *vr = &fe->vrings[1];
+    struct vhu_vring_packed_desc *d = vr->packed_desc;
+    uint64_t buf = vhu_fe_alloc(fe, 4096, 64);
+    uint64_t table = vhu_fe_alloc(fe, 4096, 64);
+    struct vhu_vring_packed_desc *t = vhu_fe_gpa_to_ptr(fe, table);
+    uint16_t pos;
+    uint16_t avail = vhu_fe_packed_avail_flags(fe, 1, 0, &pos);
+    uint16_t n_descs = 1;
+
+    d[0] = (struct vhu_vring_packed_desc) { buf, 100, 0, 0 };
+    t[0] = (struct vhu_vring_packed_desc) { buf, 100, 0, 0 };
+    switch (bad) {
+    case BADP_WRAP:
+        avail = VHU_VRING_PACKED_DESC_F_AVAIL | VHU_VRING_PACKED_DESC_F_USED;
+        break;
+    case BADP_NEXT_NOT_AVAIL:
+        d[0].flags = VHU_VRING_DESC_F_NEXT;
+        break;
+    case BADP_ID:
+        d[0].id = size;
+        break;
+    case BADP_LONG:
+        n_descs = size;
+        for (int i = 0; i < size; i++) {
+            d[i] = (struct vhu_vring_packed_desc) {
+                buf, 10, 0, VHU_VRING_DESC_F_NEXT };
+        }
+        break;
+    case BADP_ZERO_LEN:
+        d[0].len = 0;
+        break;
+    case BADP_OUTSIDE:
+        d[0].addr = 0x1000;
+        break;
+    case BADP_WRITABLE:
+        d[0].flags = VHU_VRING_DESC_F_WRITE;
+        break;
+    case BADP_INDIRECT_EMPTY:
+        d[0] = (struct vhu_vring_packed_desc) {
+            table, 0, 0, VHU_VRING_DESC_F_INDIRECT };
+        break;
+    case BADP_INDIRECT_24:
+        d[0] = (struct vhu_vring_packed_desc) {
+            table, 24, 0, VHU_VRING_DESC_F_INDIRECT };
+        break;
+    case BADP_INDIRECT_NEXT:
+        n_descs = 2;
+        d[0] = (struct vhu_vring_packed_desc) {
+            table, 16, 0, VHU_VRING_DESC_F_INDIRECT | VHU_VRING_DESC_F_NEXT };
+        d[1] = (struct vhu_vring_packed_desc) { buf, 100, 0, 0 };
+        break;
+    case BADP_INDIRECT_NESTED:
+        d[0] = (struct vhu_vring_packed_desc) {
+            table, 16, 0, VHU_VRING_DESC_F_INDIRECT };
+        t[0] = (struct vhu_vring_packed_desc) {
+            table, 16, 0, VHU_VRING_DESC_F_INDIRECT };
+        break;
+    case BADP_INDIRECT_OUTSIDE:
+        d[0] = (struct vhu_vring_packed_desc) {
+            0x2000, 16, 0, VHU_VRING_DESC_F_INDIRECT };
+        break;
+    case N_BAD_PACKED:
+    default:
+        OVS_NOT_REACHED();
+    }
+    /* Every descriptor but the first available first, as drivers do. */
+    for (uint16_t i = n_descs; i-- > 0;) {
+        d[i].flags |= i ? vhu_fe_packed_avail_flags(fe, 1, i, &pos) : avail;
+    }
+
+    struct vhu_buf rx = { .data = xmalloc(BUF_SIZE), .size = BUF_SIZE };
+    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
+    VHU_CHECK(vhu_dev_vring_broken(h->dev, 1));
+    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
+
+    struct vhu_dev_state state;
+    vhu_dev_get_state(h->dev, &state);
+    VHU_CHECK(state.connected && state.n_faults == 1);
+    VHU_CHECK(strstr(state.last_error,
+                     vhu_vq_fault_name(bad_packed_faults[bad])));
+
+    /* Only that queue stopped: the other pair and the connection work. */
+    check_guest_tx(h, 1, 50);
+    check_guest_rx(h, 0, 50);
+    harness_sync(h);
+
+    /* Set up again, the queue works again. */
+    VHU_CHECK(!vhu_fe_setup_vring(fe, 1, size));
+    VHU_CHECK(!vhu_dev_vring_broken(h->dev, 1));
+    check_guest_tx(h, 0, 50);
+    free(rx.data);
+    harness_destroy(h);
+}
+
+/* "bad-packed": every kind of broken packed ring. */
+static void
+test_bad_packed(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    static const char *const names[N_BAD_PACKED] = {
+        [BADP_WRAP] = "descriptor available and used in the same lap",
+        [BADP_NEXT_NOT_AVAIL] = "chain into a descriptor not available",
+        [BADP_ID] = "buffer id beyond the ring",
+        [BADP_LONG] = "chain longer than the ring",
+        [BADP_ZERO_LEN] = "zero-length buffer",
+        [BADP_OUTSIDE] = "buffer outside guest memory",
+        [BADP_WRITABLE] = "writable buffer in a TX chain",
+        [BADP_INDIRECT_EMPTY] = "indirect table of 0 bytes",
+        [BADP_INDIRECT_24] = "indirect table of 24 bytes",
+        [BADP_INDIRECT_NEXT] = "indirect descriptor with F_NEXT",
+        [BADP_INDIRECT_NESTED] = "nested indirect table",
+        [BADP_INDIRECT_OUTSIDE] = "indirect table outside guest memory",
+    };
+
+    for (int i = 0; i < N_BAD_PACKED; i++) {
+        check_bad_packed(i);
+        printf("%s: that queue stops, counted; other queues and the "
+               "connection carry on; set up again, it works\n", names[i]);
+    }
+}
+
 static const struct {
     const char *name;
     void (*run)(int argc, char *argv[]);
@@ -1229,6 +1610,10 @@ static const struct {
     { "negotiate", test_negotiate },
     { "traffic", test_traffic },
     { "mergeable", test_mergeable },
+    { "in-order", test_in_order },
+    { "packed-notify", test_packed_notify },
+    { "packed-base", test_packed_base },
+    { "bad-packed", test_bad_packed },
     { "notify", test_notify },
     { "vring-base", test_vring_base },
     { "memory", test_memory },
