@@ -1607,28 +1607,54 @@ vhu_dev_show_vring(struct vhu_dev *dev, unsigned int idx, struct ds *s)
     struct vhu_vq_stats stats;
     uint16_t avail_idx = 0, used_idx = 0;
     uint16_t last_avail, last_used;
+    bool avail_wrap, used_wrap;
+    uint16_t event_flags = 0, event_off_wrap = 0;
     unsigned long long int faults = vhu_vq_faults(vq);
     enum vhu_vq_fault fault = vhu_vq_fault_now(faults);
     unsigned long long int n_faults = vhu_vq_n_faults(faults);
     bool broken = fault != VHU_VQ_OK;
     bool ready = vq->ready;
+    bool packed = vq->packed;
 
     /* The indexes and counters are the bursts': stop them to read. */
     vhu_vq_stop(vq);
     stats = vq->stats;
     last_avail = vq->last_avail_idx;
     last_used = vq->last_used_idx;
-    if (ready) {
+    avail_wrap = vq->avail_wrap;
+    used_wrap = vq->used_wrap;
+    if (ready && packed) {
+        event_flags = vhu_read_u16(&vq->driver_event->flags);
+        event_off_wrap = vhu_read_u16(&vq->driver_event->off_wrap);
+    } else if (ready) {
         avail_idx = vhu_read_u16(&vq->avail->idx);
         used_idx = vhu_read_u16(&vq->used->idx);
     }
     vhu_vq_leave(vq);
 
-    ds_put_format(s, "  vring %u (%s %u): size %"PRIu16", %s, %s\n", idx,
-                  idx % 2 ? "tx" : "rx", idx / 2, ctl->size,
+    ds_put_format(s, "  vring %u (%s %u): %s, size %"PRIu16", %s, %s\n",
+                  idx, idx % 2 ? "tx" : "rx", idx / 2,
+                  packed ? "packed" : "split", ctl->size,
                   !protocol || ctl->enabled ? "enabled" : "disabled",
                   broken ? "broken" : ready ? "running" : "stopped");
-    if (ready) {
+    if (packed) {
+        static const char *const event_names[] = {
+            "enable", "disable", "desc", "reserved",
+        };
+
+        ds_put_format(s, "    next to take %"PRIu16" (wrap %d), next to "
+                      "mark used %"PRIu16" (wrap %d)", last_avail,
+                      avail_wrap, last_used, used_wrap);
+        if (ready) {
+            ds_put_format(s, ", guest wants calls: %s",
+                          event_names[event_flags & 3]);
+            if ((event_flags & 3) == VHU_RING_EVENT_FLAGS_DESC) {
+                ds_put_format(s, " at %d (wrap %d)", event_off_wrap & 0x7fff,
+                              event_off_wrap >> 15);
+            }
+        }
+        ds_put_char(s, '\n');
+    } else if (ready) {
         ds_put_format(s, "    avail idx %"PRIu16" (next to take %"PRIu16"), "
                       "used idx %"PRIu16" (next to write %"PRIu16")\n",
                       avail_idx, last_avail, used_idx, last_used);

@@ -24,6 +24,7 @@ TESTSUITE_AT = \
 	tests/bench.at \
 	tests/configure.at \
 	tests/netdev-traffic.at \
+	tests/netdev-packed.at \
 	tests/netdev-vhu.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \

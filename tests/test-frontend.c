@@ -18,13 +18,18 @@
  * autotest can put it in front of ovs-vhu-bench and ovs-vswitchd the way
  * a VM would be.
  *
- *   ovs-vhu-test frontend connect|listen PATH tx|rx|loop N [PAIRS]
+ *   ovs-vhu-test frontend [--packed] [--in-order] [--no-mrg] [--stay]
+ *                         connect|listen PATH tx|rx|loop N [PAIRS [SIZE]]
  *
  * connects to (or listens on and accepts one connection at) PATH, sets up
- * PAIRS queue pairs (default 1) with every feature offered, and then sends
+ * PAIRS queue pairs (default 1) with every feature offered but packed
+ * rings and in-order use (unless asked for) and mergeable RX buffers (if
+ * refused), and then sends
  * N numbered 64-byte frames (tx), receives N (rx) and checks them, or
  * both (loop: what it sends must come back).  It prints what it did and
- * exits nonzero if it could not within 10 s of the last progress. */
+ * exits nonzero if it could not within 10 s of the last progress.  With
+ * --stay it then keeps the connection, its rings as they are, until the
+ * backend closes it or 30 s pass. */
 
 #include <config.h>
 
@@ -96,12 +101,49 @@ make_frame(uint8_t *p, size_t size, uint32_t seq)
     memcpy(p + sizeof head, &seq, sizeof seq);
 }
 
+/* Keeps the connection on 'sock' until the backend closes it or 'ms'
+ * milliseconds pass. */
+static void
+hold_connection(int sock, uint64_t ms)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
+    char c;
+
+    fflush(stdout);
+    if (poll(&pfd, 1, ms) == 1 && read(sock, &c, 1) <= 0) {
+        printf("the backend closed the connection\n");
+    }
+}
+
 static void
 run_frontend(int argc, char *argv[])
 {
+    uint64_t features = VHU_DEV_FEATURES & ~((1ULL << VHU_VIRTIO_F_RING_PACKED)
+                                             | (1ULL << VHU_VIRTIO_F_IN_ORDER));
+    const char *layout = "split";
+    bool stay = false;
+
+    while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+        if (!strcmp(argv[1], "--packed")) {
+            features |= 1ULL << VHU_VIRTIO_F_RING_PACKED;
+            layout = "packed";
+        } else if (!strcmp(argv[1], "--in-order")) {
+            features |= 1ULL << VHU_VIRTIO_F_IN_ORDER;
+        } else if (!strcmp(argv[1], "--no-mrg")) {
+            features &= ~(1ULL << VHU_VIRTIO_NET_F_MRG_RXBUF);
+        } else if (!strcmp(argv[1], "--stay")) {
+            stay = true;
+        } else {
+            ovs_fatal(0, "unknown option %s", argv[1]);
+        }
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 5 || argc > 7) {
-        ovs_fatal(0, "usage: frontend connect|listen PATH "
-                  "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]");
+        ovs_fatal(0, "usage: frontend [--packed] [--in-order] [--no-mrg] "
+                  "[--stay] connect|listen PATH tx|rx|loop|hold|rarp N "
+                  "[PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
     bool tx = !strcmp(mode, "tx") || !strcmp(mode, "loop");
@@ -122,8 +164,12 @@ run_frontend(int argc, char *argv[])
 
     int sock = frontend_socket(argv[1], argv[2]);
     struct vhu_fe *fe = vhu_fe_create(sock, 1, 16 * 1024 * 1024);
-    VHU_CHECK(!vhu_fe_start(fe, VHU_DEV_FEATURES, VHU_DEV_PROTOCOL_FEATURES,
+    VHU_CHECK(!vhu_fe_start(fe, features, VHU_DEV_PROTOCOL_FEATURES,
                             n_pairs, ring_size));
+    VHU_CHECK(fe->features == (features & VHU_DEV_FEATURES));
+    if (strcmp(layout, "split")) {
+        printf("%s rings\n", layout);
+    }
     if (rarp) {
         /* What QEMU sends after a live migration: announce the guest's
          * MAC address (RARP_MAC) for it. */
@@ -137,14 +183,8 @@ run_frontend(int argc, char *argv[])
         /* Queues set up, no RX buffer ever posted: the backend finds the
          * RX ring full from the start.  'n' is how long, in ms, unless the
          * backend leaves first. */
-        struct pollfd pfd = { .fd = sock, .events = POLLIN };
-        char c;
-
         printf("holding for %"PRIu64" ms\n", n);
-        fflush(stdout);
-        if (poll(&pfd, 1, n) == 1 && read(sock, &c, 1) <= 0) {
-            printf("the backend closed the connection\n");
-        }
+        hold_connection(sock, n);
         vhu_fe_destroy(fe);
         close(sock);
         return;
@@ -222,12 +262,15 @@ run_frontend(int argc, char *argv[])
     if (rx) {
         printf("received %"PRIu64" packets\n", received);
     }
+    if (stay) {
+        hold_connection(sock, 30000);
+    }
     vhu_fe_destroy(fe);
     close(sock);
     VHU_CHECK((!tx || reaped == n) && (!rx || received == n));
 }
 
 const struct vhu_test vhu_test_frontend = {
-    "frontend", "a vhost-user frontend: connect|listen PATH "
-    "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]", run_frontend,
+    "frontend", "a vhost-user frontend: [--packed] [--in-order] [--no-mrg] "
+    "connect|listen PATH tx|rx|loop|hold|rarp N [PAIRS [SIZE]]", run_frontend,
 };

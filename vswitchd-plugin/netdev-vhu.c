@@ -657,6 +657,11 @@ netdev_vhu_destruct(struct netdev *netdev)
     dev->vhu = NULL;
     ovs_mutex_unlock(&netdev_vhu_list_mutex);
 
+    /* The control thread may be asleep in poll() on the connection we just
+     * closed, which keeps the socket open until poll() returns: wake it, so
+     * that the guest sees us leave now, not at the next event. */
+    seq_change(netdev_vhu_list_seq);
+
     VLOG_INFO("%s: vhost-user %s port deleted", netdev_get_name(netdev),
               netdev_vhu_mode(dev));
     for (int qp = 0; qp < VHU_MAX_QUEUE_PAIRS; qp++) {
@@ -942,6 +947,12 @@ netdev_vhu_get_status(const struct netdev *netdev, struct smap *args)
             smap_add_format(args, "mtu", "%"PRIu16, state.mtu);
         }
         smap_add_format(args, "numa", "%d", dev->numa_id);
+        if (state.features) {
+            smap_add(args, "ring_layout",
+                     (state.features
+                      & (UINT64_C(1) << VHU_VIRTIO_F_RING_PACKED)
+                      ? "packed" : "split"));
+        }
         if (state.n_vrings) {
             smap_add_format(args, "num_of_vrings", "%u",
                             2 * state.n_queue_pairs);
