@@ -18,8 +18,9 @@
 #define VHU_VIRTIO_H 1
 
 /* virtio 1.2 structures and constants that a virtio-net device with split
- * and packed virtqueues needs (the spec's sections 2.7, 2.8 and 5.1), under the names that
- * Linux's include/uapi/linux/virtio_ring.h gives them, with a vhu_ prefix.
+ * and packed virtqueues needs (the spec's sections 2.7, 2.8 and 5.1), under
+ * the names that Linux's include/uapi/linux/virtio_ring.h gives them, with
+ * a vhu_ prefix.
  *
  * Ring fields are little-endian (VIRTIO_F_VERSION_1, and legacy guests on
  * the little-endian hosts that we support), so they are read and written

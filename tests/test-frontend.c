@@ -118,8 +118,9 @@ hold_connection(int sock, uint64_t ms)
 static void
 run_frontend(int argc, char *argv[])
 {
-    uint64_t features = VHU_DEV_FEATURES & ~((1ULL << VHU_VIRTIO_F_RING_PACKED)
-                                             | (1ULL << VHU_VIRTIO_F_IN_ORDER));
+    uint64_t features = (VHU_DEV_FEATURES
+                         & ~((1ULL << VHU_VIRTIO_F_RING_PACKED)
+                             | (1ULL << VHU_VIRTIO_F_IN_ORDER)));
     const char *layout = "split";
     bool stay = false;
 
