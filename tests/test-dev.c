@@ -1418,7 +1418,7 @@ test_packed_base(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     dequeue_all(h, 0, 256 - 44 - 192, 492);
     VHU_CHECK(vhu_fe_tx_reap(h->fe, 0) == 256 - 44);
     base = get_vring_base(h, 1);
-    VHU_CHECK(base == (0x8000 | 0x8000 << 16));
+    VHU_CHECK(base == (UINT32_C(0x8000) | UINT32_C(0x8000) << 16));
     printf("restarted, it goes on to the end of the lap: %#"PRIx32" "
            "(position 0, wrap counter 1)\n", base);
 
