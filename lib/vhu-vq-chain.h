@@ -402,16 +402,65 @@ vhu_chain_write_part(const struct vhu_vq *vq, struct vhu_chain *c,
     return VHU_VQ_OK;
 }
 
-/* Rewrites the header at the start of chain 'first' with 'num_buffers'
- * 'n_bufs', once a packet took more than one buffer. */
+/* Ends writing 'pkt', of which 'sent' bytes went into 'n_bufs' buffers,
+ * the first of them chain 'first': sets '*fitp' if all of it went, and
+ * then, for a packet in more than one buffer, rewrites its header with
+ * 'num_buffers'. */
 static inline enum vhu_vq_fault
-vhu_chain_set_num_buffers(const struct vhu_vq *vq, struct vhu_chain *first,
-                          uint16_t n_bufs)
+vhu_chain_end_packet(const struct vhu_vq *vq, struct vhu_chain *first,
+                     const struct vhu_buf *pkt, uint32_t sent,
+                     uint16_t n_bufs, bool *fitp)
 {
-    struct vhu_virtio_net_hdr hdr = { .num_buffers = n_bufs };
-    uint32_t n;
+    *fitp = false;
+    if (sent < pkt->len) {
+        return VHU_VQ_OK;
+    }
+    if (n_bufs > 1) {
+        struct vhu_virtio_net_hdr hdr = { .num_buffers = n_bufs };
+        uint32_t n;
 
-    return vhu_chain_copy(vq, first, &hdr, vq->hdr_len, &n);
+        enum vhu_vq_fault fault = vhu_chain_copy(vq, first, &hdr,
+                                                 vq->hdr_len, &n);
+        if (fault) {
+            return fault;
+        }
+    }
+    *fitp = true;
+    return VHU_VQ_OK;
+}
+
+/* Accounts for a chain that a dequeue read: a packet of 'len' bytes if
+ * 'ok', a dropped one if not.  Returns how many packets it delivered. */
+static inline int
+vhu_vq_account_dequeue(struct vhu_vq *vq, bool ok, uint32_t len)
+{
+    if (!ok) {
+        vhu_vq_count_tx_drop(vq);
+        return 0;
+    }
+    vq->stats.packets++;
+    vq->stats.bytes += len;
+    return 1;
+}
+
+/* Accounts for a packet of 'len' bytes that an enqueue tried to write:
+ * breaks the queue for 'fault', counts a full ring if it did not 'fit', or
+ * counts the packet.  Returns true if the enqueue may go on. */
+static inline bool
+vhu_vq_account_enqueue(struct vhu_vq *vq, enum vhu_vq_fault fault, bool fit,
+                       uint32_t len)
+{
+    if (fault) {
+        vhu_vq_break(vq, fault);
+        return false;
+    }
+    if (!fit) {
+        vhu_vq_count_rx_full();
+        return false;
+    }
+    vq->stats.packets++;
+    vq->stats.bytes += len;
+    return true;
 }
 
 #endif /* vhu-vq-chain.h */

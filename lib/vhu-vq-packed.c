@@ -231,13 +231,7 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
         batch.used[batch.n++] = (struct vhu_packed_used) {
             .id = c.id, .n_descs = c.n_ring, .len = 0,
         };
-        if (ok) {
-            vq->stats.packets++;
-            vq->stats.bytes += buf->len;
-            n_out++;
-        } else {
-            vhu_vq_count_tx_drop(vq);
-        }
+        n_out += vhu_vq_account_dequeue(vq, ok, buf->len);
         if (batch.n == VHU_PACKED_BATCH) {
             vhu_packed_flush(vq, &batch, vq->in_order);
         }
@@ -306,21 +300,14 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
         n_bufs++;
     } while (sent < pkt->len && vq->mrg_rxbuf);
 
-    if (sent < pkt->len) {
-        return VHU_VQ_OK;
+    enum vhu_vq_fault fault = vhu_chain_end_packet(vq, &first, pkt, sent,
+                                                   n_bufs, fitp);
+    if (*fitp) {
+        *posp = pos;
+        *wrapp = wrap;
+        b->n = n_used;
     }
-    if (n_bufs > 1) {
-        enum vhu_vq_fault fault = vhu_chain_set_num_buffers(vq, &first,
-                                                            n_bufs);
-        if (fault) {
-            return fault;
-        }
-    }
-    *posp = pos;
-    *wrapp = wrap;
-    b->n = n_used;
-    *fitp = true;
-    return VHU_VQ_OK;
+    return fault;
 }
 
 int
@@ -345,18 +332,11 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
             fault = vhu_packed_write_packet(vq, &pkts[i], &pos, &wrap,
                                             &batch, &fit);
         }
-        if (fault) {
-            vhu_vq_break(vq, fault);
-            break;
-        }
-        if (!fit) {
-            vhu_vq_count_rx_full();
+        if (!vhu_vq_account_enqueue(vq, fault, fit, pkts[i].len)) {
             break;
         }
         vq->last_avail_idx = pos;
         vq->avail_wrap = wrap;
-        vq->stats.packets++;
-        vq->stats.bytes += pkts[i].len;
     }
     vhu_packed_flush(vq, &batch, false);
     return i;

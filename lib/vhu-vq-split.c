@@ -132,13 +132,7 @@ vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
             vhu_vq_set_used(vq, vq->last_used_idx + i, head, 0);
         }
         last_head = head;
-        if (ok) {
-            vq->stats.packets++;
-            vq->stats.bytes += buf->len;
-            n_out++;
-        } else {
-            vhu_vq_count_tx_drop(vq);
-        }
+        n_out += vhu_vq_account_dequeue(vq, ok, buf->len);
     }
 
     if (i) {
@@ -195,20 +189,13 @@ vhu_vq_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
         n_bufs++;
     } while (sent < pkt->len && vq->mrg_rxbuf);
 
-    if (sent < pkt->len) {
-        return VHU_VQ_OK;
+    enum vhu_vq_fault fault = vhu_chain_end_packet(vq, &first, pkt, sent,
+                                                   n_bufs, fitp);
+    if (*fitp) {
+        *availp = avail;
+        *n_usedp = n_used;
     }
-    if (n_bufs > 1) {
-        enum vhu_vq_fault fault = vhu_chain_set_num_buffers(vq, &first,
-                                                            n_bufs);
-        if (fault) {
-            return fault;
-        }
-    }
-    *availp = avail;
-    *n_usedp = n_used;
-    *fitp = true;
-    return VHU_VQ_OK;
+    return fault;
 }
 
 int
@@ -228,16 +215,9 @@ vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
         enum vhu_vq_fault fault = vhu_vq_write_packet(vq, &pkts[i],
                                                       avail_idx, &avail,
                                                       &n_used, &fit);
-        if (fault) {
-            vhu_vq_break(vq, fault);
+        if (!vhu_vq_account_enqueue(vq, fault, fit, pkts[i].len)) {
             break;
         }
-        if (!fit) {
-            vhu_vq_count_rx_full();
-            break;
-        }
-        vq->stats.packets++;
-        vq->stats.bytes += pkts[i].len;
     }
 
     if (n_used) {

@@ -739,6 +739,39 @@ enum bad_ring {
     N_BAD_RINGS
 };
 
+/* The guest on 'h' just published something broken on vring 1 (queue pair
+ * 0's TX ring, of 'size' entries; queue pair 1 is set up too).  Checks
+ * that a dequeue breaks that queue, for 'fault' (unless VHU_VQ_OK), and
+ * counts it; that the other queues and the connection carry on; and that
+ * the queue works again once the frontend sets it up again.  Destroys
+ * 'h'. */
+static void
+check_broken_alone(struct harness *h, uint16_t size, enum vhu_vq_fault fault)
+{
+    struct vhu_buf rx = { .data = xmalloc(BUF_SIZE), .size = BUF_SIZE };
+    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
+    VHU_CHECK(vhu_dev_vring_broken(h->dev, 1));
+    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
+
+    struct vhu_dev_state state;
+    vhu_dev_get_state(h->dev, &state);
+    VHU_CHECK(state.connected && state.n_faults == 1);
+    VHU_CHECK(fault == VHU_VQ_OK
+              || strstr(state.last_error, vhu_vq_fault_name(fault)));
+
+    /* Only that queue stopped: the other pair and the connection work. */
+    check_guest_tx(h, 1, 50);
+    check_guest_rx(h, 0, 50);
+    harness_sync(h);
+
+    /* Set up again, the queue works again. */
+    VHU_CHECK(!vhu_fe_setup_vring(h->fe, 1, size));
+    VHU_CHECK(!vhu_dev_vring_broken(h->dev, 1));
+    check_guest_tx(h, 0, 50);
+    free(rx.data);
+    harness_destroy(h);
+}
+
 static void
 check_bad_ring(enum bad_ring bad)
 {
@@ -806,26 +839,7 @@ check_bad_ring(enum bad_ring bad)
         vhu_fe_publish(fe, 1, head);
     }
 
-    struct vhu_buf rx = { .data = xmalloc(BUF_SIZE), .size = BUF_SIZE };
-    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
-    VHU_CHECK(vhu_dev_vring_broken(h->dev, 1));
-    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
-
-    struct vhu_dev_state state;
-    vhu_dev_get_state(h->dev, &state);
-    VHU_CHECK(state.connected && state.n_faults == 1);
-
-    /* Only that queue stopped: the other pair and the connection work. */
-    check_guest_tx(h, 1, 50);
-    check_guest_rx(h, 0, 50);
-    harness_sync(h);
-
-    /* Set up again, the queue works again. */
-    VHU_CHECK(!vhu_fe_setup_vring(fe, 1, RING_SIZE));
-    VHU_CHECK(!vhu_dev_vring_broken(h->dev, 1));
-    check_guest_tx(h, 0, 50);
-    free(rx.data);
-    harness_destroy(h);
+    check_broken_alone(h, RING_SIZE, VHU_VQ_OK);
 }
 
 /* "bad-rings": every kind of broken descriptor chain. */
@@ -1553,28 +1567,7 @@ check_bad_packed(enum bad_packed bad)
         d[i].flags |= i ? vhu_fe_packed_avail_flags(fe, 1, i, &pos) : avail;
     }
 
-    struct vhu_buf rx = { .data = xmalloc(BUF_SIZE), .size = BUF_SIZE };
-    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
-    VHU_CHECK(vhu_dev_vring_broken(h->dev, 1));
-    VHU_CHECK(vhu_dev_dequeue_burst(h->dev, 0, &rx, 1) == 0);
-
-    struct vhu_dev_state state;
-    vhu_dev_get_state(h->dev, &state);
-    VHU_CHECK(state.connected && state.n_faults == 1);
-    VHU_CHECK(strstr(state.last_error,
-                     vhu_vq_fault_name(bad_packed_faults[bad])));
-
-    /* Only that queue stopped: the other pair and the connection work. */
-    check_guest_tx(h, 1, 50);
-    check_guest_rx(h, 0, 50);
-    harness_sync(h);
-
-    /* Set up again, the queue works again. */
-    VHU_CHECK(!vhu_fe_setup_vring(fe, 1, size));
-    VHU_CHECK(!vhu_dev_vring_broken(h->dev, 1));
-    check_guest_tx(h, 0, 50);
-    free(rx.data);
-    harness_destroy(h);
+    check_broken_alone(h, size, bad_packed_faults[bad]);
 }
 
 /* "bad-packed": every kind of broken packed ring. */
