@@ -44,8 +44,10 @@
 VLOG_DEFINE_THIS_MODULE(vhu_vq_packed);
 
 /* Used descriptors written back at once; a burst with more writes back
- * every time it has this many. */
-#define VHU_PACKED_BATCH 64
+ * every time it has this many.  It also bounds the buffers one packet can
+ * take in an enqueue: 256 of the smallest buffers a guest posts (a few
+ * hundred bytes) hold the largest frame (9728 bytes). */
+#define VHU_PACKED_BATCH 256
 
 /* A buffer used and not yet handed back. */
 struct vhu_packed_used {
