@@ -1,8 +1,15 @@
 # Operator tools and the quick start.
-noinst_SCRIPTS = utilities/ovs-vhu-sandbox utilities/ovs-vhu-bench-compare
-CLEANFILES += utilities/ovs-vhu-sandbox utilities/ovs-vhu-bench-compare
+noinst_SCRIPTS = \
+	utilities/ovs-vhu-sandbox \
+	utilities/ovs-vhu-bench-compare \
+	utilities/ovs-vhu-switch-compare
+CLEANFILES += \
+	utilities/ovs-vhu-sandbox \
+	utilities/ovs-vhu-bench-compare \
+	utilities/ovs-vhu-switch-compare
 EXTRA_DIST += \
 	utilities/ovs-vhu-bench-compare.in \
+	utilities/ovs-vhu-switch-compare.in \
 	utilities/ovs-vhu-sandbox.in \
 	utilities/quickstart
 
@@ -23,8 +30,10 @@ utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
 utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 dist_man_MANS += utilities/ovs-vhu-bench.1
 
-utilities/ovs-vhu-bench-compare: utilities/ovs-vhu-bench-compare.in Makefile
+# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK.
+utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare: %: %.in \
+		Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
 	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
-	    $(srcdir)/utilities/ovs-vhu-bench-compare.in > $@.tmp && \
+	    $(srcdir)/$@.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
