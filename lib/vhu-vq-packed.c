@@ -128,7 +128,7 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
     uint16_t flags[VHU_PACKED_BATCH];
     uint16_t old_pos = vq->last_used_idx;
     bool old_wrap = vq->used_wrap;
-    int n_descs = 0;
+    int n_written = 0;
 
     if (!b->n) {
         return;
@@ -150,8 +150,8 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
 
         d->id = u->id;
         d->len = u->len;
-        pos[n_descs] = vq->last_used_idx;
-        flags[n_descs++] = vhu_packed_used_flags(vq->used_wrap, u->len);
+        pos[n_written] = vq->last_used_idx;
+        flags[n_written++] = vhu_packed_used_flags(vq->used_wrap, u->len);
 
         uint32_t next = vq->last_used_idx + u->n_descs;
         if (next >= vq->size) {
@@ -166,7 +166,7 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
      * (and, for a packet in several buffers, the first buffer after the
      * rest, as the spec asks of multi-buffer requests). */
     atomic_thread_fence(memory_order_release);
-    for (int i = 1; i < n_descs; i++) {
+    for (int i = 1; i < n_written; i++) {
         vq->packed_desc[pos[i]].flags = flags[i];
     }
     atomic_store_explicit((ATOMIC(uint16_t) *) &vq->packed_desc[pos[0]].flags,
