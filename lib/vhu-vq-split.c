@@ -126,8 +126,9 @@ vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
             vhu_vq_break(vq, fault);
             break;
         }
-        /* In order, the last entry of the burst stands for all of them:
-         * the guest takes back every buffer up to the one it names. */
+        /* In order, one entry stands for the whole burst: written in the
+         * burst's first slot, it names the last buffer, and the guest takes
+         * back every buffer up to that one (virtio 1.2, 2.7.9). */
         if (!vq->in_order) {
             vhu_vq_set_used(vq, vq->last_used_idx + i, head, 0);
         }
@@ -137,7 +138,7 @@ vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 
     if (i) {
         if (vq->in_order) {
-            vhu_vq_set_used(vq, vq->last_used_idx + i - 1, last_head, 0);
+            vhu_vq_set_used(vq, vq->last_used_idx, last_head, 0);
         }
         vq->last_avail_idx += i;
         vhu_vq_publish_used(vq, i);

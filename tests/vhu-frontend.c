@@ -1361,15 +1361,36 @@ vhu_fe_tx_reap(struct vhu_fe *fe, size_t qp)
     bool in_order = fe->features & FE_BIT(VHU_VIRTIO_F_IN_ORDER);
     size_t n = 0;
 
-    for (; vr->used_idx != used_idx; vr->used_idx++) {
+    while (vr->used_idx != used_idx) {
         const struct vhu_vring_used_elem *e
             = &vr->used->ring[vr->used_idx % vr->size];
-        uint16_t oldest = priv->posted[priv->posted_head++ % vr->size];
+        uint16_t n_entries = 1;
 
-        /* In order, the backend may write only the last entry of a batch:
-         * the others stand for the chains we posted, in that order. */
-        n += free_chain(vr, priv, in_order ? oldest : e->id);
+        if (in_order) {
+            /* The entry may stand for a batch: it names the batch's last
+             * chain, and the batch is every chain we posted up to that
+             * one, within what the used index says is used. */
+            uint16_t n_used = used_idx - vr->used_idx;
+            uint32_t n_posted = priv->posted_tail - priv->posted_head;
+
+            for (n_entries = 1; ; n_entries++) {
+                if (n_entries > n_used || n_entries > n_posted) {
+                    goto out;   /* An id that we did not post next. */
+                }
+                if (priv->posted[(priv->posted_head + n_entries - 1)
+                                 % vr->size] == e->id) {
+                    break;
+                }
+            }
+        }
+        for (uint16_t i = 0; i < n_entries; i++) {
+            uint16_t oldest = priv->posted[priv->posted_head++ % vr->size];
+
+            n += free_chain(vr, priv, in_order ? oldest : e->id);
+        }
+        vr->used_idx += n_entries;
     }
+out:
     update_used_event(vr);
     return n;
 }
