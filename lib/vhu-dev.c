@@ -777,14 +777,12 @@ vhu_handle_set_vring_num(struct vhu_request_ctx *ctx)
     if (idx < 0) {
         return EINVAL;
     }
-    if (ctx->dev->features & (1ULL << VHU_VIRTIO_F_RING_PACKED)
-        ? !num || num > VHU_VRING_MAX_SIZE
-        : !num || num > VHU_VRING_MAX_SIZE || !IS_POW2(num)) {
+    /* A packed ring may have any size; a split one, a power of 2. */
+    bool packed = ctx->dev->features & (1ULL << VHU_VIRTIO_F_RING_PACKED);
+    if (!num || num > VHU_VRING_MAX_SIZE || (!packed && !IS_POW2(num))) {
         return vhu_refuse(ctx, EINVAL, "vring %d: size %"PRIu32" is not %s "
                           "from 1 to %d", idx, num,
-                          (ctx->dev->features
-                           & (1ULL << VHU_VIRTIO_F_RING_PACKED)
-                           ? "a size" : "a power of 2"),
+                          packed ? "a size" : "a power of 2",
                           VHU_VRING_MAX_SIZE);
     }
 

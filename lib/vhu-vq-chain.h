@@ -83,6 +83,22 @@ vhu_packed_desc_is_avail(uint16_t flags, bool wrap)
             && !!(flags & VHU_VRING_PACKED_DESC_F_USED) != wrap);
 }
 
+/* Moves packed ring position '*posp', whose wrap counter is '*wrapp', on
+ * by 'n' (at most the ring's size), flipping the counter at the end of
+ * the ring. */
+static inline void
+vhu_packed_advance(const struct vhu_vq *vq, uint16_t *posp, bool *wrapp,
+                   uint32_t n)
+{
+    uint32_t pos = *posp + n;
+
+    if (pos >= vq->size) {
+        pos -= vq->size;
+        *wrapp = !*wrapp;
+    }
+    *posp = pos;
+}
+
 /* Makes 'addr' and 'len', from a descriptor with 'flags', the chain's
  * current buffer, after checking them. */
 static inline enum vhu_vq_fault
@@ -136,28 +152,35 @@ static inline enum vhu_vq_fault
 vhu_chain_load_split(const struct vhu_vq *vq, struct vhu_chain *c,
                      uint32_t idx)
 {
-    if (idx >= c->table_size) {
-        return c->n_seen ? VHU_VQ_BAD_NEXT : VHU_VQ_BAD_HEAD;
-    }
-    if (++c->n_seen > c->table_size) {
-        return VHU_VQ_LOOP;
-    }
+    for (;;) {
+        if (idx >= c->table_size) {
+            return c->n_seen ? VHU_VQ_BAD_NEXT : VHU_VQ_BAD_HEAD;
+        }
+        if (++c->n_seen > c->table_size) {
+            return VHU_VQ_LOOP;
+        }
 
-    const volatile struct vhu_vring_desc *d
-        = &((const struct vhu_vring_desc *) c->table)[idx];
-    uint64_t addr = d->addr;
-    uint32_t len = d->len;
-    uint16_t flags = d->flags;
-    uint16_t next = d->next;
+        const volatile struct vhu_vring_desc *d
+            = &((const struct vhu_vring_desc *) c->table)[idx];
+        uint64_t addr = d->addr;
+        uint32_t len = d->len;
+        uint16_t flags = d->flags;
+        uint16_t next = d->next;
 
-    if (flags & VHU_VRING_DESC_F_INDIRECT) {
+        if (!(flags & VHU_VRING_DESC_F_INDIRECT)) {
+            c->more = flags & VHU_VRING_DESC_F_NEXT;
+            c->next = next;
+            return vhu_chain_set_buf(c, addr, len, flags);
+        }
+
+        /* Into the indirect table, at its first entry. */
         enum vhu_vq_fault fault = vhu_chain_indirect(vq, c, addr, len, flags,
                                                      &c->table);
-        return fault ? fault : vhu_chain_load_split(vq, c, 0);
+        if (fault) {
+            return fault;
+        }
+        idx = 0;
     }
-    c->more = flags & VHU_VRING_DESC_F_NEXT;
-    c->next = next;
-    return vhu_chain_set_buf(c, addr, len, flags);
 }
 
 /* Packed indirect table: loads its next entry.  Only F_WRITE means
@@ -180,9 +203,13 @@ vhu_chain_load_packed_table(struct vhu_chain *c)
 }
 
 /* Packed ring: loads the ring descriptor at 'c->pos' and moves past it.
- * The caller checked that the chain's first descriptor is available (and
- * ordered its reads after that check); the driver makes the first one
- * available last, so every later one must be too. */
+ *
+ * Each descriptor's flags are read once, here.  The first one of a chain
+ * that is not available yet means no buffer there: the load succeeds with
+ * 'c->n_ring' still 0.  One that is available and used at once in this lap
+ * is something only a driver that lost its wrap counter writes.  The
+ * driver makes the first descriptor available last, so every later one
+ * must be available already. */
 static inline enum vhu_vq_fault
 vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
 {
@@ -193,17 +220,20 @@ vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
     const volatile struct vhu_vring_packed_desc *d
         = &vq->packed_desc[c->pos];
     uint16_t flags = d->flags;
-    if (c->n_seen > 1 && !vhu_packed_desc_is_avail(flags, c->wrap)) {
-        return VHU_VQ_BAD_WRAP;
+    if (!vhu_packed_desc_is_avail(flags, c->wrap)) {
+        bool not_yet = (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL)
+                        != c->wrap);
+        return c->n_seen == 1 && not_yet ? VHU_VQ_OK : VHU_VQ_BAD_WRAP;
+    }
+    if (c->n_seen == 1) {
+        /* Read the rest of the chain only after we saw it available. */
+        atomic_thread_fence(memory_order_acquire);
     }
     uint64_t addr = d->addr;
     uint32_t len = d->len;
     c->id = d->id;
     c->n_ring++;
-    if (++c->pos == vq->size) {
-        c->pos = 0;
-        c->wrap = !c->wrap;
-    }
+    vhu_packed_advance(vq, &c->pos, &c->wrap, 1);
 
     if (flags & VHU_VRING_DESC_F_INDIRECT) {
         enum vhu_vq_fault fault = vhu_chain_indirect(vq, c, addr, len, flags,
@@ -220,8 +250,9 @@ vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
 
 /* Starts a walk, expecting buffers that the device writes (guest RX) if
  * 'write', reads (guest TX) if not: at descriptor 'head' of a split ring,
- * or at position 'pos' of a packed ring whose descriptor there carries
- * wrap counter 'wrap'. */
+ * or at position 'pos' of a packed ring, in the lap whose wrap counter is
+ * 'wrap' (then 'c->n_ring' stays 0 if nothing is available there; see
+ * vhu_chain_load_packed()). */
 static inline enum vhu_vq_fault
 vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
                       uint16_t head, bool write)
@@ -367,9 +398,10 @@ vhu_chain_read_packet(const struct vhu_vq *vq, struct vhu_chain *c,
 /* Writes into started chain 'c', the packet's buffer number 'n_bufs'
  * (from 0), as much as fits of 'pkt' from byte '*sentp' on, behind a
  * virtio-net header 'hdr' if it is the first buffer (then saved in
- * '*first', to set 'num_buffers' later).  Adds what it wrote to '*sentp'
- * and stores the bytes written into the chain in '*in_chainp'.  Fails
- * with '*in_chainp' 0 if a first buffer cannot hold a header. */
+ * '*first', with mergeable buffers, to set 'num_buffers' later).  Adds
+ * what it wrote to '*sentp' and stores the bytes written into the chain in
+ * '*in_chainp'.  Fails with '*in_chainp' 0 if a first buffer cannot hold a
+ * header. */
 static inline enum vhu_vq_fault
 vhu_chain_write_part(const struct vhu_vq *vq, struct vhu_chain *c,
                      const struct vhu_buf *pkt, uint16_t n_bufs,
@@ -382,7 +414,9 @@ vhu_chain_write_part(const struct vhu_vq *vq, struct vhu_chain *c,
 
     *in_chainp = 0;
     if (!n_bufs) {
-        *first = *c;
+        if (vq->mrg_rxbuf) {
+            *first = *c;        /* Only a merged packet needs it. */
+        }
         enum vhu_vq_fault fault = vhu_chain_copy(vq, c,
                                                  CONST_CAST(void *, hdr),
                                                  vq->hdr_len, &n);

@@ -84,7 +84,11 @@ vhu_vq_notify_packed(struct vhu_vq *vq, uint16_t old_pos, bool old_wrap)
      * could go to sleep between the two and never be woken. */
     atomic_thread_fence(memory_order_seq_cst);
 
-    uint16_t flags = vhu_read_u16(&vq->driver_event->flags) & 3;
+    /* The driver writes 'off_wrap' before 'flags'. */
+    uint16_t flags;
+    atomic_read_explicit((ATOMIC(uint16_t) *) &vq->driver_event->flags,
+                         &flags, memory_order_acquire);
+    flags &= 3;
     bool need;
     if (flags == VHU_RING_EVENT_FLAGS_DISABLE) {
         need = false;
@@ -153,12 +157,8 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
         pos[n_written] = vq->last_used_idx;
         flags[n_written++] = vhu_packed_used_flags(vq->used_wrap, u->len);
 
-        uint32_t next = vq->last_used_idx + u->n_descs;
-        if (next >= vq->size) {
-            next -= vq->size;
-            vq->used_wrap = !vq->used_wrap;
-        }
-        vq->last_used_idx = next;
+        vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap,
+                           u->n_descs);
     }
 
     /* Ids and lengths before any flags; the first descriptor's flags last
@@ -173,30 +173,6 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
                           flags[0], memory_order_release);
     b->n = 0;
     vhu_vq_notify_packed(vq, old_pos, old_wrap);
-}
-
-/* Looks at the descriptor at 'pos' for a buffer made available in the lap
- * whose wrap counter is 'wrap'.  Returns true if there is one, ordering
- * the caller's reads of it after this check; false if the guest has not
- * made one available there yet; and breaks the queue if its flags mark it
- * available and used at once in this lap, which only a driver that lost
- * its wrap counter writes. */
-static inline bool
-vhu_packed_avail(struct vhu_vq *vq, uint16_t pos, bool wrap,
-                 enum vhu_vq_fault *faultp)
-{
-    uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
-
-    *faultp = VHU_VQ_OK;
-    if (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) != wrap) {
-        return false;
-    }
-    if (!!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap) {
-        *faultp = VHU_VQ_BAD_WRAP;
-        return false;
-    }
-    atomic_thread_fence(memory_order_acquire);
-    return true;
 }
 
 int
@@ -214,10 +190,10 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
         struct vhu_chain c;
         bool ok;
 
-        if (!vhu_packed_avail(vq, pos, wrap, &fault)) {
+        fault = vhu_chain_start_packed(vq, &c, pos, wrap, false);
+        if (!fault && !c.n_ring) {
             break;
         }
-        fault = vhu_chain_start_packed(vq, &c, pos, wrap, false);
         if (!fault) {
             fault = vhu_chain_read_packet(vq, &c, buf, &ok);
         }
@@ -250,12 +226,14 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
  * descriptors to 'b'.  Without mergeable RX buffers the packet must fit in
  * one buffer; with them it takes as many as it needs and the header says
  * how many.  On success advances '*posp' and '*wrapp' and sets '*fitp'; if
- * the guest has not made room enough available (or 'b' has too little
- * room left), leaves them and 'b' as they were and clears '*fitp'. */
+ * the guest has not made room enough available, or 'b' has too little room
+ * left (then it sets '*batch_fullp'), leaves them and 'b' as they were and
+ * clears '*fitp'. */
 static enum vhu_vq_fault
 vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
                         uint16_t *posp, bool *wrapp,
-                        struct vhu_packed_batch *b, bool *fitp)
+                        struct vhu_packed_batch *b, bool *fitp,
+                        bool *batch_fullp)
 {
     static const struct vhu_virtio_net_hdr hdr = { .num_buffers = 1 };
     uint16_t pos = *posp;
@@ -265,17 +243,20 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
     struct vhu_chain first;
     uint32_t sent = 0;
 
-    *fitp = false;
+    *fitp = *batch_fullp = false;
     do {
-        enum vhu_vq_fault fault = VHU_VQ_OK;
         struct vhu_chain c;
         uint32_t in_chain;
 
-        if (n_used == VHU_PACKED_BATCH || !vhu_packed_avail(vq, pos, wrap,
-                                                            &fault)) {
-            return fault;
+        if (n_used == VHU_PACKED_BATCH) {
+            *batch_fullp = true;
+            return VHU_VQ_OK;
         }
-        fault = vhu_chain_start_packed(vq, &c, pos, wrap, true);
+        enum vhu_vq_fault fault = vhu_chain_start_packed(vq, &c, pos, wrap,
+                                                         true);
+        if (!fault && !c.n_ring) {
+            return VHU_VQ_OK;
+        }
         if (!fault) {
             fault = vhu_chain_write_part(vq, &c, pkt, n_bufs, &hdr, &first,
                                          &sent, &in_chain);
@@ -322,17 +303,16 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
     for (i = 0; i < n; i++) {
         uint16_t pos = vq->last_avail_idx;
         bool wrap = vq->avail_wrap;
-        bool fit;
+        bool fit, batch_full;
 
         enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
                                                           &wrap, &batch,
-                                                          &fit);
-        if (!fault && !fit && batch.n) {
-            /* Perhaps only the batch was full: hand it back and try
-             * again. */
+                                                          &fit, &batch_full);
+        if (batch_full && batch.n) {
+            /* Hand back what the batch holds and try again. */
             vhu_packed_flush(vq, &batch, false);
             fault = vhu_packed_write_packet(vq, &pkts[i], &pos, &wrap,
-                                            &batch, &fit);
+                                            &batch, &fit, &batch_full);
         }
         if (!vhu_vq_account_enqueue(vq, fault, fit, pkts[i].len)) {
             break;
@@ -381,10 +361,7 @@ vhu_vq_backlog_packed(const struct vhu_vq *vq)
         if (!vhu_packed_desc_is_avail(flags, wrap)) {
             break;
         }
-        if (++pos == vq->size) {
-            pos = 0;
-            wrap = !wrap;
-        }
+        vhu_packed_advance(vq, &pos, &wrap, 1);
     }
     return n;
 }
