@@ -115,6 +115,9 @@ struct netdev_vhu_tx_queue {
     );
 };
 
+/* The flag in 'rarp_request' beside a MAC (which takes bits 0 to 47). */
+#define NETDEV_VHU_RARP_PENDING (1ULL << 48)
+
 struct netdev_vhu {
     struct netdev up;
 
@@ -167,7 +170,8 @@ struct netdev_vhu {
 
     /* A RARP announcement that the frontend asked for (after a live
      * migration), injected on rx queue 0 as if the guest had sent it. */
-    atomic_ullong rarp_request;     /* 1 << 48 | MAC, or 0. */
+    atomic_ullong rarp_request;     /* NETDEV_VHU_RARP_PENDING | MAC as
+                                     * eth_addr_to_uint64() has it, or 0. */
 
     struct netdev_vhu_rx_queue *rxqs;   /* VHU_MAX_QUEUE_PAIRS of them. */
     struct netdev_vhu_tx_queue *txqs;   /* VHU_MAX_QUEUE_PAIRS of them. */
@@ -275,6 +279,20 @@ netdev_vhu_packet_free(struct netdev_vhu_pool *pool, struct dp_packet *packet)
     } else {
         dp_packet_delete(packet);
     }
+}
+
+/* Frees the packets of 'batch' (which it empties) into this thread's pool,
+ * or for good. */
+static void
+netdev_vhu_free_batch(struct dp_packet_batch *batch)
+{
+    struct netdev_vhu_pool *pool = netdev_vhu_pool_get();
+    struct dp_packet *packet;
+
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        netdev_vhu_packet_free(pool, packet);
+    }
+    dp_packet_batch_init(batch);
 }
 
 /* Every port, for the control thread and vhu/show. */
@@ -489,12 +507,11 @@ netdev_vhu_guest_changed(void *dev_)
         netdev_request_reconfigure(&dev->up);
     }
     if (vhu_dev_take_rarp(dev->vhu, mac)) {
-        unsigned long long int request = 1ULL << 48;
+        struct eth_addr ea;
 
-        for (int i = 0; i < ETH_ADDR_LEN; i++) {
-            request |= (unsigned long long int) mac[i] << (8 * i);
-        }
-        atomic_store_relaxed(&dev->rarp_request, request);
+        memcpy(ea.ea, mac, ETH_ADDR_LEN);
+        atomic_store_relaxed(&dev->rarp_request,
+                             NETDEV_VHU_RARP_PENDING | eth_addr_to_uint64(ea));
     }
     netdev_change_seq_changed(&dev->up);
     ovs_mutex_unlock(&dev->mutex);
@@ -1300,7 +1317,7 @@ netdev_vhu_send(struct netdev *netdev, int qid,
 
         atomic_add_relaxed(&dev->tx_no_guest_drops, n, &orig);
         COVERAGE_ADD(netdev_vhu_tx_no_guest_drops, n);
-        dp_packet_delete_batch(batch, true);
+        netdev_vhu_free_batch(batch);
         return 0;
     }
 
@@ -1358,11 +1375,7 @@ netdev_vhu_send(struct netdev *netdev, int qid,
     }
     ovs_spin_unlock(&txq->lock);
 
-    struct netdev_vhu_pool *pool = netdev_vhu_pool_get();
-    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        netdev_vhu_packet_free(pool, packet);
-    }
-    dp_packet_batch_init(batch);
+    netdev_vhu_free_batch(batch);
     return 0;
 }
 
@@ -1427,9 +1440,7 @@ netdev_vhu_inject_rarp(struct netdev_vhu *dev, struct dp_packet_batch *batch)
 
         /* The MAC and the flag are one word, taken whole. */
         request = atomic_exchange(&dev->rarp_request, 0);
-        for (int i = 0; i < ETH_ADDR_LEN; i++) {
-            mac.ea[i] = request >> (8 * i);
-        }
+        eth_addr_from_uint64(request & ~NETDEV_VHU_RARP_PENDING, &mac);
         compose_rarp(packet, mac);
         dp_packet_batch_add(batch, packet);
         COVERAGE_INC(netdev_vhu_rarp);
