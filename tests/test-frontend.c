@@ -19,17 +19,19 @@
  * a VM would be.
  *
  *   ovs-vhu-test frontend [--packed] [--in-order] [--no-mrg] [--stay]
+ *                         [--foreign]
  *                         connect|listen PATH tx|rx|loop N [PAIRS [SIZE]]
  *
  * connects to (or listens on and accepts one connection at) PATH, sets up
  * PAIRS queue pairs (default 1) with every feature offered but packed
  * rings and in-order use (unless asked for) and mergeable RX buffers (if
- * refused), and then sends
- * N numbered 64-byte frames (tx), receives N (rx) and checks them, or
- * both (loop: what it sends must come back).  It prints what it did and
- * exits nonzero if it could not within 10 s of the last progress.  With
- * --stay it then keeps the connection, its rings as they are, until the
- * backend closes it or 30 s pass. */
+ * refused), and then sends N numbered 64-byte (or SIZE-byte) frames (tx),
+ * receives N (rx) and checks them (each of ours once, intact; RARP
+ * announcements counted apart; with --foreign, frames another source
+ * made), or both (loop: what it sends must come back).  It prints what it
+ * did and exits nonzero if it could not within 10 s of the last progress.
+ * With --stay it then keeps the connection, its rings as they are, until
+ * the backend closes it or 30 s pass. */
 
 #include <config.h>
 
@@ -89,16 +91,47 @@ frontend_socket(const char *how, const char *path)
     return fd;
 }
 
+/* Our frames: Ethernet to 02:00:00:00:00:02 from 02:02:00:00:00:01, a
+ * local experimental ethertype, then a sequence number and zeros. */
+static const uint8_t frame_head[14] = {
+    0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
+};
+
+/* What a received frame is: one of ours that 'seen' (a bit per sequence
+ * number below 'n') had not seen yet, which it marks, or a RARP
+ * announcement.  With 'seen' NULL, any frame of 60 bytes or more (from a
+ * source that is not one of us) or a RARP announcement.  Anything else, or one of ours again, fails the test: a
+ * backend that mangles, truncates or repeats frames must not pass. */
+static bool
+check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen)
+{
+    const uint8_t *head = frame_head;
+    uint32_t seq;
+
+    VHU_CHECK(len >= 42);
+    if (p[12] == 0x80 && p[13] == 0x35) {
+        return false;
+    }
+    VHU_CHECK(len >= 60);
+    if (!seen) {
+        return true;            /* --foreign: another source's frames. */
+    }
+    VHU_CHECK(!memcmp(p, head, sizeof frame_head));
+    memcpy(&seq, p + sizeof frame_head, sizeof seq);
+    VHU_CHECK(seq < n && !(seen[seq / 8] & (1u << (seq % 8))));
+    seen[seq / 8] |= 1u << (seq % 8);
+    for (size_t i = sizeof frame_head + sizeof seq; i < len; i++) {
+        VHU_CHECK(!p[i]);
+    }
+    return true;
+}
+
 static void
 make_frame(uint8_t *p, size_t size, uint32_t seq)
 {
-    static const uint8_t head[14] = {
-        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
-    };
-
     memset(p, 0, size);
-    memcpy(p, head, sizeof head);
-    memcpy(p + sizeof head, &seq, sizeof seq);
+    memcpy(p, frame_head, sizeof frame_head);
+    memcpy(p + sizeof frame_head, &seq, sizeof seq);
 }
 
 /* Keeps the connection on 'sock' until the backend closes it or 'ms'
@@ -123,6 +156,7 @@ run_frontend(int argc, char *argv[])
                              | (1ULL << VHU_VIRTIO_F_IN_ORDER)));
     const char *layout = "split";
     bool stay = false;
+    bool foreign = false;
 
     while (argc > 1 && !strncmp(argv[1], "--", 2)) {
         if (!strcmp(argv[1], "--packed")) {
@@ -134,6 +168,8 @@ run_frontend(int argc, char *argv[])
             features &= ~(1ULL << VHU_VIRTIO_NET_F_MRG_RXBUF);
         } else if (!strcmp(argv[1], "--stay")) {
             stay = true;
+        } else if (!strcmp(argv[1], "--foreign")) {
+            foreign = true;
         } else {
             ovs_fatal(0, "unknown option %s", argv[1]);
         }
@@ -143,8 +179,8 @@ run_frontend(int argc, char *argv[])
     }
     if (argc < 5 || argc > 7) {
         ovs_fatal(0, "usage: frontend [--packed] [--in-order] [--no-mrg] "
-                  "[--stay] connect|listen PATH tx|rx|loop|hold|rarp N "
-                  "[PAIRS [SIZE]]");
+                  "[--stay] [--foreign] connect|listen PATH "
+                  "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
     bool tx = !strcmp(mode, "tx") || !strcmp(mode, "loop");
@@ -197,7 +233,8 @@ run_frontend(int argc, char *argv[])
         vhu_fe_rx_post(fe, qp, ring_size, 2048);
     }
 
-    uint64_t sent = 0, received = 0, reaped = 0;
+    uint64_t sent = 0, received = 0, reaped = 0, n_rarps = 0;
+    uint8_t *seen = foreign ? NULL : xcalloc(n / 8 + 1, 1);
     long long int last_progress = time_msec();
     uint64_t n_iterations = 0;
     while ((tx && reaped < n) || (rx && received < n)) {
@@ -236,8 +273,8 @@ run_frontend(int argc, char *argv[])
                 vhu_fe_rx_post(fe, qp, ring_size, 2048);
                 while (!vhu_fe_rx(fe, qp, buf, sizeof buf, &len,
                                   &n_buffers)) {
-                    /* Ours, or a switch's RARP announcement (42 bytes). */
-                    VHU_CHECK(len >= 42);
+                    /* Ours, or a switch's RARP announcement. */
+                    n_rarps += !check_frame(buf, len, n, seen);
                     received++;
                     progress = true;
                 }
@@ -262,7 +299,11 @@ run_frontend(int argc, char *argv[])
     }
     if (rx) {
         printf("received %"PRIu64" packets\n", received);
+        if (n_rarps) {
+            printf("of which %"PRIu64" RARP announcement(s)\n", n_rarps);
+        }
     }
+    free(seen);
     if (stay) {
         hold_connection(sock, 30000);
     }
@@ -273,5 +314,6 @@ run_frontend(int argc, char *argv[])
 
 const struct vhu_test vhu_test_frontend = {
     "frontend", "a vhost-user frontend: [--packed] [--in-order] [--no-mrg] "
-    "connect|listen PATH tx|rx|loop|hold|rarp N [PAIRS [SIZE]]", run_frontend,
+    "[--stay] [--foreign] connect|listen PATH tx|rx|loop|hold|rarp N "
+    "[PAIRS [SIZE]]", run_frontend,
 };

@@ -68,6 +68,8 @@ struct fe_vring_priv {
     uint16_t *free_next;        /* Free list links. */
     uint16_t *chain_next;       /* Links of the chains that we posted. */
     uint64_t *buf_cap;          /* Bytes at 'buf_gpa[i]', 0 if none yet. */
+    uint32_t *rx_len;           /* Packed: bytes we offered with RX buffer
+                                 * id 'i' (its buffer may be bigger). */
 
     /* Packed: the buffer ids posted and not reaped yet, in the order we
      * posted them ('posted_head' and 'posted_tail' run free). */
@@ -261,6 +263,7 @@ vring_clear(struct vhu_fe *fe, uint32_t idx)
     free(priv->chain_next);
     free(priv->buf_cap);
     free(priv->posted);
+    free(priv->rx_len);
     memset(vr, 0, sizeof *vr);
     memset(priv, 0, sizeof *priv);
     vr->kick_fd = -1;
@@ -675,6 +678,7 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
     priv->chain_next = xcalloc(size, sizeof *priv->chain_next);
     priv->buf_cap = xcalloc(size, sizeof *priv->buf_cap);
     priv->posted = xcalloc(size, sizeof *priv->posted);
+    priv->rx_len = xcalloc(size, sizeof *priv->rx_len);
     for (uint32_t i = 0; i < size; i++) {
         priv->free_next[i] = i + 1;
     }
@@ -1193,6 +1197,7 @@ packed_rx_post(struct vhu_fe *fe, uint32_t idx, size_t n, uint32_t buf_size)
                 .flags = VHU_VRING_DESC_F_WRITE,
             };
             vr->chain_len[id] = 1;
+            priv->rx_len[id] = buf_size;
         }
         packed_post(vr, descs, n_batch);
         posted += n_batch;
@@ -1224,7 +1229,7 @@ packed_rx(struct vhu_fe *fe, uint32_t idx, uint8_t *buf, size_t size,
      * buffers come back one descriptor each, in order), no longer than
      * it. */
     if (!n_ids || ids[0] != priv->posted[priv->posted_head % vr->size]
-        || lens[0] < fe->hdr_len || lens[0] > priv->buf_cap[ids[0]]) {
+        || lens[0] < fe->hdr_len || lens[0] > priv->rx_len[ids[0]]) {
         return EPROTO;
     }
     if (fe->features & FE_BIT(VHU_VIRTIO_NET_F_MRG_RXBUF)) {
@@ -1244,7 +1249,7 @@ packed_rx(struct vhu_fe *fe, uint32_t idx, uint8_t *buf, size_t size,
         if (!packed_used_at(vr, pos, wrap, &ids[i], &lens[i])) {
             return EAGAIN;
         }
-        if (ids[i] != expected || lens[i] > priv->buf_cap[ids[i]]) {
+        if (ids[i] != expected || lens[i] > priv->rx_len[ids[i]]) {
             return EPROTO;
         }
         total += lens[i];
