@@ -97,11 +97,13 @@ static const uint8_t frame_head[14] = {
     0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0xb5,
 };
 
-/* What a received frame is: one of ours that 'seen' (a bit per sequence
+/* Checks a received frame: one of ours that 'seen' (a bit per sequence
  * number below 'n') had not seen yet, which it marks, or a RARP
- * announcement.  With 'seen' NULL, any frame of 60 bytes or more (from a
- * source that is not one of us) or a RARP announcement.  Anything else, or one of ours again, fails the test: a
- * backend that mangles, truncates or repeats frames must not pass. */
+ * announcement; with 'seen' NULL, any frame of 60 bytes or more (from a
+ * source that is not one of us) or a RARP announcement.  Anything else,
+ * or one of ours again, fails the test: a backend that mangles, truncates
+ * or repeats frames must not pass.  Returns false for a RARP
+ * announcement. */
 static bool
 check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen)
 {
