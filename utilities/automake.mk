@@ -2,12 +2,15 @@
 noinst_SCRIPTS = \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
-	utilities/ovs-vhu-switch-compare
+	utilities/ovs-vhu-switch-compare \
+	utilities/ovs-vhu-benchmark
 CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
-	utilities/ovs-vhu-switch-compare
+	utilities/ovs-vhu-switch-compare \
+	utilities/ovs-vhu-benchmark
 EXTRA_DIST += \
+	utilities/ovs-vhu-benchmark.in \
 	utilities/ovs-vhu-bench-compare.in \
 	utilities/ovs-vhu-switch-compare.in \
 	utilities/ovs-vhu-sandbox.in \
@@ -30,9 +33,10 @@ utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
 utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 dist_man_MANS += utilities/ovs-vhu-bench.1
 
-# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK.
-utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare: %: %.in \
-		Makefile
+# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK, and the
+# one that runs them all.
+utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare \
+utilities/ovs-vhu-benchmark: %: %.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
 	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
