@@ -284,16 +284,6 @@ vhu_mem_lookup_whole(const struct vhu_mem *mem, uint64_t addr, uint64_t len,
     return hva && avail == len ? hva : NULL;
 }
 
-/* Returns our address of guest-physical address 'gpa', and stores in
- * '*lenp' how many of the '*lenp' bytes from there the same region
- * holds.  Returns NULL if no region holds 'gpa'. */
-void *
-vhu_mem_gpa_to_hva_max(const struct vhu_mem *mem, uint64_t gpa,
-                       uint64_t *lenp)
-{
-    return vhu_mem_lookup(mem, gpa, lenp, false);
-}
-
 /* Returns our address of the 'len' bytes at guest-physical address 'gpa',
  * or NULL unless one region holds all of them. */
 void *

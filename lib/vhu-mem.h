@@ -79,8 +79,28 @@ int vhu_mem_remove_region(struct vhu_mem *,
                           const struct vhu_mem_region_desc *);
 
 void *vhu_mem_gpa_to_hva(const struct vhu_mem *, uint64_t gpa, uint64_t len);
-void *vhu_mem_gpa_to_hva_max(const struct vhu_mem *, uint64_t gpa,
-                             uint64_t *lenp);
 void *vhu_mem_uva_to_hva(const struct vhu_mem *, uint64_t uva, uint64_t len);
+
+/* Returns our address of guest-physical address 'gpa', and stores in
+ * '*lenp' how many of the '*lenp' bytes from there the same region
+ * holds.  Returns NULL if no region holds 'gpa'.  Inline: every buffer of
+ * every burst goes through it, and a guest has few regions. */
+static inline void *
+vhu_mem_gpa_to_hva_max(const struct vhu_mem *mem, uint64_t gpa,
+                       uint64_t *lenp)
+{
+    for (size_t i = 0; i < mem->n_regions; i++) {
+        const struct vhu_mem_region *r = &mem->regions[i];
+        uint64_t offset = gpa - r->guest_phys_addr;
+
+        if (gpa >= r->guest_phys_addr && offset < r->size) {
+            if (*lenp > r->size - offset) {
+                *lenp = r->size - offset;
+            }
+            return r->host_addr + offset;
+        }
+    }
+    return NULL;
+}
 
 #endif /* vhu-mem.h */

@@ -175,6 +175,41 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
     vhu_vq_notify_packed(vq, old_pos, old_wrap);
 }
 
+/* Prefetches the 'n' ring descriptors from position 'pos' on, and the
+ * buffers of the first VHU_PREFETCH_AHEAD of them (see "Prefetching" in
+ * vhu-vq-chain.h). */
+static inline void
+vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
+                          bool write)
+{
+    n = MIN(n, vq->size);
+    for (int i = 0; i < n; i++) {
+        OVS_PREFETCH(&vq->packed_desc[(pos + i) % vq->size]);
+    }
+    for (int i = 0; i < MIN(n, VHU_PREFETCH_AHEAD); i++) {
+        const volatile struct vhu_vring_packed_desc *d
+            = &vq->packed_desc[(pos + i) % vq->size];
+
+        if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
+            vhu_prefetch_buf(vq, d->addr, write);
+        }
+    }
+}
+
+/* Prefetches the buffer of the descriptor VHU_PREFETCH_AHEAD positions
+ * after 'pos': where the packet that many after the one at 'pos' starts,
+ * if each takes one descriptor, as most do. */
+static inline void
+vhu_packed_prefetch_ahead(const struct vhu_vq *vq, uint16_t pos, bool write)
+{
+    const volatile struct vhu_vring_packed_desc *d
+        = &vq->packed_desc[(pos + VHU_PREFETCH_AHEAD) % vq->size];
+
+    if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
+        vhu_prefetch_buf(vq, d->addr, write);
+    }
+}
+
 int
 vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 {
@@ -183,6 +218,7 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
     int n_out = 0;
 
     batch.n = 0;
+    vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, false);
     while (n_out < n) {
         uint16_t pos = vq->last_avail_idx;
         bool wrap = vq->avail_wrap;
@@ -190,6 +226,9 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
         struct vhu_chain c;
         bool ok;
 
+        if (n_out + VHU_PREFETCH_AHEAD < n) {
+            vhu_packed_prefetch_ahead(vq, pos, false);
+        }
         fault = vhu_chain_start_packed(vq, &c, pos, wrap, false);
         if (!fault && !c.n_ring) {
             break;
@@ -300,11 +339,15 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
     int i;
 
     batch.n = 0;
+    vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, true);
     for (i = 0; i < n; i++) {
         uint16_t pos = vq->last_avail_idx;
         bool wrap = vq->avail_wrap;
         bool fit, batch_full;
 
+        if (i + VHU_PREFETCH_AHEAD < n) {
+            vhu_packed_prefetch_ahead(vq, pos, true);
+        }
         enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
                                                           &wrap, &batch,
                                                           &fit, &batch_full);

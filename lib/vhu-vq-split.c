@@ -99,6 +99,36 @@ vhu_vq_set_used(struct vhu_vq *vq, uint16_t pos, uint16_t head, uint32_t len)
     elem->len = len;
 }
 
+/* Prefetches the head descriptors of the 'n' avail entries from 'pos'
+ * on (see "Prefetching" in vhu-vq-chain.h). */
+static inline void
+vhu_vq_prefetch_descs_split(const struct vhu_vq *vq, uint16_t pos, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint16_t head = vhu_read_u16(&vq->avail->ring[(pos + i) & vq->mask]);
+
+        if (head < vq->size) {
+            OVS_PREFETCH(&vq->desc[head]);
+        }
+    }
+}
+
+/* Prefetches the first buffer of the chain of avail entry 'pos', for
+ * reading, or for writing if 'write'. */
+static inline void
+vhu_vq_prefetch_buf_split(const struct vhu_vq *vq, uint16_t pos, bool write)
+{
+    uint16_t head = vhu_read_u16(&vq->avail->ring[pos & vq->mask]);
+
+    if (head < vq->size) {
+        const volatile struct vhu_vring_desc *d = &vq->desc[head];
+
+        if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
+            vhu_prefetch_buf(vq, d->addr, write);
+        }
+    }
+}
+
 int
 vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 {
@@ -111,7 +141,16 @@ vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
     int n_out = 0;
     int i;
     uint16_t last_head = 0;
+    int n_ahead = MIN(n_avail, n);
+    vhu_vq_prefetch_descs_split(vq, vq->last_avail_idx, n_ahead);
+    for (i = 0; i < MIN(n_ahead, VHU_PREFETCH_AHEAD); i++) {
+        vhu_vq_prefetch_buf_split(vq, vq->last_avail_idx + i, false);
+    }
     for (i = 0; i < n_avail && n_out < n; i++) {
+        if (i + VHU_PREFETCH_AHEAD < n_ahead) {
+            vhu_vq_prefetch_buf_split(vq, vq->last_avail_idx + i
+                                      + VHU_PREFETCH_AHEAD, false);
+        }
         uint16_t slot = (vq->last_avail_idx + i) & vq->mask;
         uint16_t head = vhu_read_u16(&vq->avail->ring[slot]);
         struct vhu_buf *buf = &bufs[n_out];
@@ -203,16 +242,28 @@ int
 vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
 {
     uint16_t avail_idx;
-    if (vhu_vq_n_avail(vq, &avail_idx) < 0) {
+    int n_avail = vhu_vq_n_avail(vq, &avail_idx);
+    if (n_avail < 0) {
         return 0;
+    }
+
+    /* Mergeable or not, a packet that fits in its first buffer, as most
+     * do, takes one avail entry: prefetch as if each did. */
+    int n_ahead = MIN(n_avail, n);
+    int i;
+    vhu_vq_prefetch_descs_split(vq, vq->last_avail_idx, n_ahead);
+    for (i = 0; i < MIN(n_ahead, VHU_PREFETCH_AHEAD); i++) {
+        vhu_vq_prefetch_buf_split(vq, vq->last_avail_idx + i, true);
     }
 
     uint16_t avail = vq->last_avail_idx;
     uint16_t n_used = 0;
-    int i;
     for (i = 0; i < n; i++) {
         bool fit;
 
+        if (i + VHU_PREFETCH_AHEAD < n_ahead) {
+            vhu_vq_prefetch_buf_split(vq, avail + VHU_PREFETCH_AHEAD, true);
+        }
         enum vhu_vq_fault fault = vhu_vq_write_packet(vq, &pkts[i],
                                                       avail_idx, &avail,
                                                       &n_used, &fit);
