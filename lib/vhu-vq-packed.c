@@ -175,9 +175,21 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
     vhu_vq_notify_packed(vq, old_pos, old_wrap);
 }
 
+/* Prefetches the buffer of the ring descriptor at 'pos', taken modulo the
+ * ring's size (see "Prefetching" in vhu-vq-chain.h). */
+static inline void
+vhu_packed_prefetch_buf(const struct vhu_vq *vq, uint32_t pos, bool write)
+{
+    const volatile struct vhu_vring_packed_desc *d
+        = &vq->packed_desc[pos % vq->size];
+
+    if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
+        vhu_prefetch_buf(vq, d->addr, write);
+    }
+}
+
 /* Prefetches the 'n' ring descriptors from position 'pos' on, and the
- * buffers of the first VHU_PREFETCH_AHEAD of them (see "Prefetching" in
- * vhu-vq-chain.h). */
+ * buffers of the first VHU_PREFETCH_AHEAD of them. */
 static inline void
 vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
                           bool write)
@@ -187,26 +199,7 @@ vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
         OVS_PREFETCH(&vq->packed_desc[(pos + i) % vq->size]);
     }
     for (int i = 0; i < MIN(n, VHU_PREFETCH_AHEAD); i++) {
-        const volatile struct vhu_vring_packed_desc *d
-            = &vq->packed_desc[(pos + i) % vq->size];
-
-        if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
-            vhu_prefetch_buf(vq, d->addr, write);
-        }
-    }
-}
-
-/* Prefetches the buffer of the descriptor VHU_PREFETCH_AHEAD positions
- * after 'pos': where the packet that many after the one at 'pos' starts,
- * if each takes one descriptor, as most do. */
-static inline void
-vhu_packed_prefetch_ahead(const struct vhu_vq *vq, uint16_t pos, bool write)
-{
-    const volatile struct vhu_vring_packed_desc *d
-        = &vq->packed_desc[(pos + VHU_PREFETCH_AHEAD) % vq->size];
-
-    if (!(d->flags & VHU_VRING_DESC_F_INDIRECT)) {
-        vhu_prefetch_buf(vq, d->addr, write);
+        vhu_packed_prefetch_buf(vq, pos + i, write);
     }
 }
 
@@ -227,7 +220,7 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
         bool ok;
 
         if (n_out + VHU_PREFETCH_AHEAD < n) {
-            vhu_packed_prefetch_ahead(vq, pos, false);
+            vhu_packed_prefetch_buf(vq, pos + VHU_PREFETCH_AHEAD, false);
         }
         fault = vhu_chain_start_packed(vq, &c, pos, wrap, false);
         if (!fault && !c.n_ring) {
@@ -346,7 +339,7 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
         bool fit, batch_full;
 
         if (i + VHU_PREFETCH_AHEAD < n) {
-            vhu_packed_prefetch_ahead(vq, pos, true);
+            vhu_packed_prefetch_buf(vq, pos + VHU_PREFETCH_AHEAD, true);
         }
         enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
                                                           &wrap, &batch,
