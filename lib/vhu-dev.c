@@ -902,14 +902,46 @@ vhu_handle_get_vring_base(struct vhu_request_ctx *ctx)
     return 0;
 }
 
+/* Returns NULL if 'fd' is an eventfd, and nonblocking if 'nonblocking',
+ * otherwise what it is instead.  We write a guest's call eventfd from a
+ * PMD thread: a pipe or socket there, or a blocking eventfd whose counter
+ * the frontend filled up, would block the thread and every port it
+ * polls. */
+static const char *
+vhu_eventfd_problem(int fd, bool nonblocking)
+{
+    char link[64], target[64];
+    struct stat st;
+    ssize_t len;
+
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    len = readlink(link, target, sizeof target - 1);
+    if (len >= 0) {
+        target[len] = '\0';
+        if (strcmp(target, "anon_inode:[eventfd]")) {
+            return "not an eventfd";
+        }
+    } else if (fstat(fd, &st) || st.st_mode & S_IFMT) {
+        /* Without /proc, at least an anonymous inode (as eventfds are):
+         * not a pipe, socket, device or file. */
+        return "not an eventfd";
+    }
+    if (nonblocking && !(fcntl(fd, F_GETFL) & O_NONBLOCK)) {
+        return "a blocking eventfd";
+    }
+    return NULL;
+}
+
 /* Checks the u64 payload of SET_VRING_KICK, _CALL or _ERR and the fd that
- * comes with it.  Returns the vring index, or -1; stores the fd, taken from
- * the message, or -1 for VHU_VRING_NOFD, in '*fdp'. */
+ * comes with it (an eventfd, and for _CALL, which we write, a nonblocking
+ * one).  Returns the vring index, or -1; stores the fd, taken from the
+ * message, or -1 for VHU_VRING_NOFD, in '*fdp'. */
 static int
 vhu_vring_fd(struct vhu_request_ctx *ctx, int *fdp)
 {
     uint64_t value = ctx->msg->payload.u64;
     bool nofd = value & VHU_VRING_NOFD;
+    const char *problem;
 
     *fdp = -1;
     if (value & ~(uint64_t) (VHU_VRING_INDEX_MASK | VHU_VRING_NOFD)) {
@@ -920,6 +952,15 @@ vhu_vring_fd(struct vhu_request_ctx *ctx, int *fdp)
         vhu_refuse(ctx, EINVAL, "%"PRIuSIZE" fds %s the no-fd flag",
                    ctx->msg->n_fds, nofd ? "with" : "without");
         return -1;
+    }
+    if (!nofd) {
+        problem = vhu_eventfd_problem(ctx->msg->fds[0],
+                                      ctx->msg->hdr.request
+                                      == VHU_SET_VRING_CALL);
+        if (problem) {
+            vhu_refuse(ctx, EINVAL, "the fd is %s", problem);
+            return -1;
+        }
     }
     int idx = vhu_vring_index(ctx, value & VHU_VRING_INDEX_MASK);
     if (idx >= 0 && !nofd) {
@@ -1124,12 +1165,18 @@ vhu_dev_send_reply(struct vhu_dev *dev, uint32_t request, const void *payload,
     int error = vhu_msg_send(dev->sock, &hdr, payload, NULL, 0);
 
     if (error == EAGAIN) {
-        /* Replies are small and the frontend waits for each one, so a full
-         * socket buffer is rare; give it a moment to drain. */
-        struct pollfd pfd = { .fd = dev->sock, .events = POLLOUT };
-        if (poll(&pfd, 1, 1000) == 1) {
-            error = vhu_msg_send(dev->sock, &hdr, payload, NULL, 0);
-        }
+        /* A frontend waits for each reply before it sends the next
+         * request, so the socket's buffer never fills with replies unless
+         * the frontend stopped reading them.  Waiting for it to drain
+         * would stall ovs-vswitchd's main loop: the connection ends. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+        dev->n_errors++;
+        COVERAGE_INC(vhu_request_refused);
+        VLOG_WARN_RL(&rl, "%s: the frontend does not read its replies (to "
+                     "%s); closing the connection", dev->name,
+                     vhu_request_name(request));
+        vhu_dev_set_error(dev, "the frontend does not read its replies");
     }
     return error;
 }

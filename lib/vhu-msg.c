@@ -114,6 +114,15 @@ check_header(const struct vhu_msg_header *hdr)
         return xasprintf("%s (%"PRIu32"): reply flag set on a request",
                          vhu_request_name(hdr->request), hdr->request);
     }
+    /* No protocol feature gives the other bits a meaning yet: a frontend
+     * that sets them speaks something we do not. */
+    if (hdr->flags & ~(VHU_MSG_VERSION_MASK | VHU_MSG_NEED_REPLY)) {
+        return xasprintf("%s (%"PRIu32"): reserved flags %#"PRIx32" set",
+                         vhu_request_name(hdr->request), hdr->request,
+                         hdr->flags & ~(uint32_t) (VHU_MSG_VERSION_MASK
+                                                   | VHU_MSG_REPLY
+                                                   | VHU_MSG_NEED_REPLY));
+    }
     if (hdr->size > VHU_MSG_MAX_PAYLOAD) {
         return xasprintf("%s (%"PRIu32"): payload of %"PRIu32" bytes is "
                          "larger than any request's (%"PRIuSIZE")",

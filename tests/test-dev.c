@@ -613,6 +613,11 @@ struct bad_request {
     int n_fds;
     bool reply_ack;             /* Negotiate REPLY_ACK first. */
     bool nack;                  /* Expect a nack, not a close. */
+    enum {
+        FDS_EVENTFD,            /* Blocking eventfds. */
+        FDS_NONBLOCKING,        /* Nonblocking eventfds. */
+        FDS_PIPE,               /* The write ends of pipes. */
+    } fd_kind;
 };
 
 static void
@@ -630,7 +635,23 @@ check_bad_request(const struct bad_request *bad)
     int n_fds_connected = vhu_test_count_fds_but_pipes();
 
     for (int i = 0; i < bad->n_fds; i++) {
-        fds[i] = eventfd(0, EFD_CLOEXEC);
+        int pipe_fds[2];
+
+        switch (bad->fd_kind) {
+        case FDS_EVENTFD:
+            fds[i] = eventfd(0, EFD_CLOEXEC);
+            break;
+        case FDS_NONBLOCKING:
+            fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            break;
+        case FDS_PIPE:
+            VHU_CHECK(!pipe2(pipe_fds, O_CLOEXEC));
+            close(pipe_fds[0]);
+            fds[i] = pipe_fds[1];
+            break;
+        default:
+            OVS_NOT_REACHED();
+        }
     }
     VHU_CHECK(!vhu_fe_send(h->fe, bad->request, bad->flags, bad->payload,
                            bad->size, fds, bad->n_fds));
@@ -736,6 +757,14 @@ test_bad_requests(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
           &kick_junk, 8, 1, true, true },
         { "NET_SET_MTU 20", VHU_NET_SET_MTU, NR, &mtu_20, 8, 0, true,
           true },
+        { "reserved flag 0x10", VHU_GET_FEATURES, V | 0x10, NULL, 0, 0, true,
+          false },
+        { "SET_VRING_CALL with a pipe", VHU_SET_VRING_CALL, NR, &u64_zero, 8,
+          1, true, true, FDS_PIPE },
+        { "SET_VRING_CALL with a blocking eventfd", VHU_SET_VRING_CALL, NR,
+          &u64_zero, 8, 1, true, true, FDS_EVENTFD },
+        { "SET_VRING_KICK with a pipe", VHU_SET_VRING_KICK, NR, &u64_zero, 8,
+          1, true, true, FDS_PIPE },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
