@@ -44,6 +44,7 @@
 #include "vhu-features.h"
 #include "vhu-mem.h"
 #include "vhu-msg.h"
+#include "vhu-sock-dir.h"
 
 VLOG_DEFINE_THIS_MODULE(vhu_dev);
 
@@ -87,7 +88,9 @@ struct vhu_dev {
     struct ovs_mutex mutex;
 
     /* Connection. */
-    int listen_fd;              /* Server mode: the listening socket. */
+    int listen_fd;              /* Server mode: the listening socket, */
+    int sock_dir_fd;            /* the directory it is in (O_PATH), */
+    const char *sock_name;      /* and its name there (in 'name'). */
     int sock;                   /* The frontend's connection, or -1. */
     struct vhu_msg_reader reader;
     long long int next_connect; /* Client mode: when to try again. */
@@ -160,6 +163,7 @@ vhu_dev_alloc(const char *name, enum vhu_dev_mode mode,
     dev->aux = aux;
     ovs_mutex_init(&dev->mutex);
     dev->listen_fd = -1;
+    dev->sock_dir_fd = -1;
     dev->sock = -1;
     vhu_msg_reader_init(&dev->reader);
     dev->backoff = VHU_DEV_MIN_BACKOFF_MS;
@@ -224,14 +228,15 @@ vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
     const struct vhu_sock_perms *p = &dev->perms;
 
     if ((p->owner != (uid_t) -1 || p->group != (gid_t) -1)
-        && lchown(dev->name, p->owner, p->group)) {
+        && fchownat(dev->sock_dir_fd, dev->sock_name, p->owner, p->group,
+                    AT_SYMLINK_NOFOLLOW)) {
         int error = errno;
         *errorp = xasprintf("%s: setting the socket's owner and group: %s",
                             dev->name, ovs_strerror(error));
         return error;
     }
     if (p->mode >= 0
-        && fchmodat(AT_FDCWD, dev->name, p->mode & 0777,
+        && fchmodat(dev->sock_dir_fd, dev->sock_name, p->mode & 0777,
                     AT_SYMLINK_NOFOLLOW)) {
         int error = errno;
         *errorp = xasprintf("%s: setting the socket's mode to %#o: %s",
@@ -241,9 +246,39 @@ vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
     return 0;
 }
 
-/* Listens on 'path'.  A socket file that nobody listens on any more (left
- * by a process that died) is replaced; one that somebody does is not, nor
- * is anything that is not a socket. */
+/* Stores in 'sun' the address of server 'dev''s socket: its name in the
+ * directory that 'dev->sock_dir_fd' holds open, reached through /proc, so
+ * that nothing on the way there is looked up again (and could have been
+ * replaced by a symbolic link since we opened it).  Without /proc, or if
+ * that is too long, the path itself. */
+static void
+vhu_dev_sock_addr(const struct vhu_dev *dev, struct sockaddr_un *sun)
+{
+    char *via_proc = xasprintf("/proc/self/fd/%d/%s", dev->sock_dir_fd,
+                               dev->sock_name);
+    char *error = NULL;
+
+    if (access("/proc/self/fd", X_OK)
+        || vhu_sockaddr_init(sun, via_proc, &error)) {
+        free(error);
+        error = NULL;
+        /* vhu_dev_create() checked the path's length. */
+        ovs_assert(!vhu_sockaddr_init(sun, dev->name, &error));
+    }
+    free(via_proc);
+}
+
+/* Removes server 'dev''s socket file, from the directory we opened. */
+static void
+vhu_dev_unlink_socket(struct vhu_dev *dev)
+{
+    fatal_signal_remove_file_to_unlink(dev->name);
+    unlinkat(dev->sock_dir_fd, dev->sock_name, 0);
+}
+
+/* Listens on 'dev->name'.  A socket file that nobody listens on any more
+ * (left by a process that died) is replaced; one that somebody does is
+ * not, nor is anything that is not a socket. */
 static int
 vhu_dev_listen(struct vhu_dev *dev, char **errorp)
 {
@@ -255,7 +290,16 @@ vhu_dev_listen(struct vhu_dev *dev, char **errorp)
     if (error) {
         return error;
     }
-    if (!lstat(dev->name, &st) && !S_ISSOCK(st.st_mode)) {
+    int dir_fd = vhu_sock_dir_open(dev->name, dev->perms.trusted_dir,
+                                   &dev->sock_name, errorp);
+    if (dir_fd < 0) {
+        return -dir_fd;
+    }
+    dev->sock_dir_fd = dir_fd;
+    vhu_dev_sock_addr(dev, &sun);
+
+    if (!fstatat(dir_fd, dev->sock_name, &st, AT_SYMLINK_NOFOLLOW)
+        && !S_ISSOCK(st.st_mode)) {
         *errorp = xasprintf("%s: exists and is not a socket", dev->name);
         return EEXIST;
     }
@@ -268,7 +312,7 @@ vhu_dev_listen(struct vhu_dev *dev, char **errorp)
     error = bind(fd, (struct sockaddr *) &sun, sizeof sun) ? errno : 0;
     if (error == EADDRINUSE && !vhu_socket_is_live(&sun)) {
         VLOG_INFO("%s: replacing a stale socket", dev->name);
-        unlink(dev->name);
+        unlinkat(dir_fd, dev->sock_name, 0);
         error = bind(fd, (struct sockaddr *) &sun, sizeof sun) ? errno : 0;
     }
     if (error) {
@@ -284,14 +328,14 @@ vhu_dev_listen(struct vhu_dev *dev, char **errorp)
     error = vhu_dev_apply_sock_perms(dev, errorp);
     if (error) {
         close(fd);
-        fatal_signal_unlink_file_now(dev->name);
+        vhu_dev_unlink_socket(dev);
         return error;
     }
     if (listen(fd, 8)) {
         error = errno;
         *errorp = xasprintf("%s: listen: %s", dev->name, ovs_strerror(error));
         close(fd);
-        fatal_signal_unlink_file_now(dev->name);
+        vhu_dev_unlink_socket(dev);
         return error;
     }
     dev->listen_fd = fd;
@@ -376,7 +420,10 @@ vhu_dev_destroy(struct vhu_dev *dev)
     vhu_dev_reset(dev);
     if (dev->listen_fd >= 0) {
         close(dev->listen_fd);
-        fatal_signal_unlink_file_now(dev->name);
+        vhu_dev_unlink_socket(dev);
+    }
+    if (dev->sock_dir_fd >= 0) {
+        close(dev->sock_dir_fd);
     }
     ovs_mutex_unlock(&dev->mutex);
 

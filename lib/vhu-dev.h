@@ -110,18 +110,26 @@ enum vhu_dev_mode {
 
 struct vhu_dev;
 
-/* Server mode: who may connect.  The socket file gets this owner, group
- * and mode after it is created and before anybody can connect to it (we
- * listen only then).  -1 leaves a field as bind() made it: owned by us,
- * mode 0777 less the umask. */
+/* Server mode: who may connect, and where the socket may be made.  The
+ * socket file gets this owner, group and mode after it is created and
+ * before anybody can connect to it (we listen only then).  -1 leaves a
+ * field as bind() made it: owned by us, mode 0777 less the umask.
+ *
+ * 'trusted_dir' (if nonnull, a prefix of the socket's path) is the
+ * directory taken as it is, symbolic links and all: the run directory,
+ * which only root can change.  Every directory of the path below it must
+ * be a real directory: a symbolic link there (which whoever may write one
+ * of those directories could place) is refused, never followed, as is
+ * anything but a socket in the socket's own place. */
 struct vhu_sock_perms {
     uid_t owner;
     gid_t group;
     int mode;                   /* Permission bits, 0 to 0777. */
+    const char *trusted_dir;
 };
 
 #define VHU_SOCK_PERMS_DEFAULT                                  \
-    (struct vhu_sock_perms) { (uid_t) -1, (gid_t) -1, -1 }
+    (struct vhu_sock_perms) { (uid_t) -1, (gid_t) -1, -1, NULL }
 
 /* Called by the control path, with no lock of ours held, whenever what the
  * vhu_dev_get_*() functions report may have changed: connection, features,

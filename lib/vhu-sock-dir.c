@@ -18,8 +18,11 @@
 
 #include "vhu-sock-dir.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -82,4 +85,72 @@ vhu_server_socket_path(const char *sock_dir, const char *port_name,
         return NULL;
     }
     return xasprintf("%s/%s", sock_dir, port_name);
+}
+
+/* Opens the directory that holds socket 'path', for the *at() functions,
+ * and stores the socket's file name (a pointer into 'path') in '*namep'.
+ * 'trusted_dir', if nonnull and a prefix of 'path', is opened as it is;
+ * each directory below it is opened without following a symbolic link, so
+ * that nobody who can write one of them (a group of VMMs that may create
+ * sockets there, say) can send the socket, and the owner and mode we give
+ * it, anywhere else.  Returns an fd (O_PATH) or a negative errno value
+ * with a message in '*errorp' for the caller to free. */
+int
+vhu_sock_dir_open(const char *path, const char *trusted_dir,
+                  const char **namep, char **errorp)
+{
+    const char *slash = strrchr(path, '/');
+    size_t trusted_len = trusted_dir ? strlen(trusted_dir) : 0;
+    char *dir;
+    int fd;
+
+    if (slash && !slash[1]) {
+        *errorp = xasprintf("%s: a directory, not a socket's path", path);
+        return -EINVAL;
+    }
+    *namep = slash ? slash + 1 : path;
+    dir = (!slash ? xstrdup(".")
+           : slash == path ? xstrdup("/")
+           : xmemdup0(path, slash - path));
+    if (!trusted_dir || !trusted_len || strncmp(dir, trusted_dir, trusted_len)
+        || (dir[trusted_len] && dir[trusted_len] != '/')) {
+        trusted_len = strlen(dir);
+    }
+
+    char *trusted = xmemdup0(dir, trusted_len);
+    fd = open(trusted, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int error = errno;
+        *errorp = xasprintf("%s: %s", trusted, ovs_strerror(error));
+        free(trusted);
+        free(dir);
+        return -error;
+    }
+
+    char *save_ptr = NULL;
+    for (char *c = strtok_r(dir + trusted_len, "/", &save_ptr); c;
+         c = strtok_r(NULL, "/", &save_ptr)) {
+        int next = openat(fd, c, (O_PATH | O_DIRECTORY | O_NOFOLLOW
+                                  | O_CLOEXEC));
+        int error = errno;
+
+        close(fd);
+        if (next < 0) {
+            /* O_NOFOLLOW with O_PATH opens a symbolic link itself, which
+             * O_DIRECTORY then refuses with ENOTDIR. */
+            *errorp = (error == ENOTDIR
+                       ? xasprintf("%s: \"%s\" is not a directory (below "
+                                   "%s, a symbolic link is never followed)",
+                                   path, c, trusted)
+                       : xasprintf("%s: \"%s\": %s", path, c,
+                                   ovs_strerror(error)));
+            free(trusted);
+            free(dir);
+            return -error;
+        }
+        fd = next;
+    }
+    free(trusted);
+    free(dir);
+    return fd;
 }

@@ -31,4 +31,9 @@ char *vhu_sock_dir_resolve(const char *rundir, const char *sock_dir,
 char *vhu_server_socket_path(const char *sock_dir, const char *port_name,
                              char **errorp);
 
+/* Opens the directory that holds socket 'path' (see the comment on
+ * vhu_sock_dir_open() in vhu-sock-dir.c). */
+int vhu_sock_dir_open(const char *path, const char *trusted_dir,
+                      const char **namep, char **errorp);
+
 #endif /* vhu-sock-dir.h */

@@ -618,6 +618,7 @@ netdev_vhu_construct__(struct netdev *netdev, bool client)
     ovs_mutex_init(&dev->mutex);
     dev->requested_socket_path = socket_path;
     dev->perms = VHU_SOCK_PERMS_DEFAULT;
+    dev->perms.trusted_dir = ovs_rundir();
     atomic_init(&dev->tx_retries_max, NETDEV_VHU_TX_RETRIES_DEFAULT);
     dev->mtu = ETH_PAYLOAD_MAX;
     dev->requested_mtu = ETH_PAYLOAD_MAX;
@@ -775,6 +776,8 @@ netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
     const struct smap_node *node;
     struct ds error = DS_EMPTY_INITIALIZER;
     int retval = 0;
+
+    perms.trusted_dir = ovs_rundir();
 
     SMAP_FOR_EACH (node, args) {
         const char *key = node->key;
