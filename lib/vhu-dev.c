@@ -246,6 +246,8 @@ vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
     return 0;
 }
 
+#define PROC_FD_DIR "/proc/self/fd"
+
 /* Stores in 'sun' the address of server 'dev''s socket: its name in the
  * directory that 'dev->sock_dir_fd' holds open, reached through /proc, so
  * that nothing on the way there is looked up again (and could have been
@@ -254,11 +256,11 @@ vhu_dev_apply_sock_perms(struct vhu_dev *dev, char **errorp)
 static void
 vhu_dev_sock_addr(const struct vhu_dev *dev, struct sockaddr_un *sun)
 {
-    char *via_proc = xasprintf("/proc/self/fd/%d/%s", dev->sock_dir_fd,
+    char *via_proc = xasprintf("%s/%d/%s", PROC_FD_DIR, dev->sock_dir_fd,
                                dev->sock_name);
     char *error = NULL;
 
-    if (access("/proc/self/fd", X_OK)
+    if (access(PROC_FD_DIR, X_OK)
         || vhu_sockaddr_init(sun, via_proc, &error)) {
         free(error);
         error = NULL;
@@ -961,7 +963,7 @@ vhu_eventfd_problem(int fd, bool nonblocking)
     struct stat st;
     ssize_t len;
 
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    snprintf(link, sizeof link, "%s/%d", PROC_FD_DIR, fd);
     len = readlink(link, target, sizeof target - 1);
     if (len >= 0) {
         target[len] = '\0';

@@ -87,6 +87,8 @@ vhu_server_socket_path(const char *sock_dir, const char *port_name,
     return xasprintf("%s/%s", sock_dir, port_name);
 }
 
+#define ROOT_DIR "/"
+
 /* Opens the directory that holds socket 'path', for the *at() functions,
  * and stores the socket's file name (a pointer into 'path') in '*namep'.
  * 'trusted_dir', if nonnull and a prefix of 'path', is opened as it is;
@@ -110,7 +112,7 @@ vhu_sock_dir_open(const char *path, const char *trusted_dir,
     }
     *namep = slash ? slash + 1 : path;
     dir = (!slash ? xstrdup(".")
-           : slash == path ? xstrdup("/")
+           : slash == path ? xstrdup(ROOT_DIR)
            : xmemdup0(path, slash - path));
     if (!trusted_dir || !trusted_len || strncmp(dir, trusted_dir, trusted_len)
         || (dir[trusted_len] && dir[trusted_len] != '/')) {
