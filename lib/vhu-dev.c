@@ -682,6 +682,16 @@ vhu_handle_set_features(struct vhu_request_ctx *ctx)
                           (uint64_t) (features & ~VHU_DEV_FEATURES));
     }
     if (features != dev->features) {
+        /* The features decide the rings' layout and the header's length:
+         * they may change only while every ring is stopped (as a frontend
+         * does with GET_VRING_BASE before it sets a device up again). */
+        for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
+            if (dev->ctl[i].started) {
+                return vhu_refuse(ctx, EBUSY, "features %#"PRIx64" differ "
+                                  "from %#"PRIx64" while vring %u runs",
+                                  features, dev->features, i);
+            }
+        }
         dev->features = features;
         vhu_dev_update_all_vqs(dev);
         dev->changed = true;

@@ -163,10 +163,12 @@ vhu_chain_indirect(const struct vhu_vq *vq, struct vhu_chain *c,
         return VHU_VQ_NESTED_INDIRECT;
     }
     /* An indirect descriptor must be the whole chain (the spec forbids
-     * F_NEXT on it, and no driver puts one after direct buffers). */
+     * F_NEXT on it, and no driver puts one after direct buffers), and no
+     * chain may be longer than the ring (nor make us walk 65536
+     * descriptors per packet). */
     if (!vq->indirect || flags & VHU_VRING_DESC_F_NEXT || c->n_seen != 1
         || !len || len % sizeof(struct vhu_vring_desc)
-        || len / sizeof(struct vhu_vring_desc) > UINT16_MAX + 1) {
+        || len / sizeof(struct vhu_vring_desc) > vq->size) {
         return VHU_VQ_BAD_INDIRECT;
     }
     *tablep = vhu_mem_gpa_to_hva(vq->mem, addr, len);

@@ -47,7 +47,8 @@ static const char *const fault_names[VHU_VQ_N_FAULTS] = {
                              "or the reverse",
     [VHU_VQ_NESTED_INDIRECT] = "indirect table inside an indirect table",
     [VHU_VQ_BAD_INDIRECT] = "indirect descriptor misaligned, empty, "
-                            "chained or not negotiated",
+                            "longer than the ring, chained or not "
+                            "negotiated",
     [VHU_VQ_BAD_WRAP] = "descriptor flags disagree with the ring wrap "
                         "counter",
     [VHU_VQ_BAD_ID] = "buffer id beyond the ring",

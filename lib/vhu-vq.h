@@ -59,8 +59,9 @@ enum vhu_vq_fault {
     VHU_VQ_BAD_ADDR,            /* Buffer outside guest memory or wrapping. */
     VHU_VQ_BAD_DIRECTION,       /* Writable buffer to read or vice versa. */
     VHU_VQ_NESTED_INDIRECT,
-    VHU_VQ_BAD_INDIRECT,        /* Indirect table misaligned, empty, not
-                                 * negotiated, or chained with F_NEXT. */
+    VHU_VQ_BAD_INDIRECT,        /* Indirect table misaligned, empty,
+                                 * longer than the ring, not negotiated,
+                                 * or chained with F_NEXT. */
     VHU_VQ_BAD_WRAP,            /* Packed: descriptor flags that disagree
                                  * with the wrap counter. */
     VHU_VQ_BAD_ID,              /* Packed: buffer id beyond the ring. */

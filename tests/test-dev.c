@@ -782,6 +782,7 @@ enum bad_ring {
     BAD_OVERFLOW,
     BAD_NESTED,
     BAD_MISALIGNED,
+    BAD_LONG_INDIRECT,
     BAD_WRITABLE,
     BAD_AVAIL_IDX,
     N_BAD_RINGS
@@ -797,6 +798,7 @@ static const enum vhu_vq_fault bad_ring_faults[N_BAD_RINGS] = {
     [BAD_OVERFLOW] = VHU_VQ_BAD_ADDR,
     [BAD_NESTED] = VHU_VQ_NESTED_INDIRECT,
     [BAD_MISALIGNED] = VHU_VQ_BAD_INDIRECT,
+    [BAD_LONG_INDIRECT] = VHU_VQ_BAD_INDIRECT,
     [BAD_WRITABLE] = VHU_VQ_BAD_DIRECTION,
     [BAD_AVAIL_IDX] = VHU_VQ_BAD_AVAIL_IDX,
 };
@@ -845,7 +847,7 @@ check_bad_ring(enum bad_ring bad)
     struct vhu_fe_vring *vr = &fe->vrings[1];
     struct vhu_vring_desc *d = vr->desc;
     uint64_t buf = vhu_fe_alloc(fe, 4096, 64);
-    uint64_t table = vhu_fe_alloc(fe, 4096, 64);
+    uint64_t table = vhu_fe_alloc(fe, (RING_SIZE + 1) * sizeof *d, 64);
     struct vhu_vring_desc *t = vhu_fe_gpa_to_ptr(fe, table);
     uint16_t head = 0;
 
@@ -884,6 +886,13 @@ check_bad_ring(enum bad_ring bad)
                                          VHU_VRING_DESC_F_INDIRECT, 0 };
         t[0] = (struct vhu_vring_desc) { buf, 100, 0, 0 };
         break;
+    case BAD_LONG_INDIRECT:
+        d[0] = (struct vhu_vring_desc) { table, (RING_SIZE + 1) * sizeof *d,
+                                         VHU_VRING_DESC_F_INDIRECT, 0 };
+        for (int i = 0; i <= RING_SIZE; i++) {
+            t[i] = (struct vhu_vring_desc) { buf, 1, 0, 0 };
+        }
+        break;
     case BAD_WRITABLE:
         d[0].flags = VHU_VRING_DESC_F_WRITE;
         break;
@@ -915,6 +924,7 @@ test_bad_rings(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         [BAD_OVERFLOW] = "buffer wrapping around the address space",
         [BAD_NESTED] = "nested indirect table",
         [BAD_MISALIGNED] = "indirect table of 24 bytes",
+        [BAD_LONG_INDIRECT] = "indirect table longer than the ring",
         [BAD_WRITABLE] = "writable buffer in a TX chain",
         [BAD_AVAIL_IDX] = "avail index ahead by more than the ring",
     };
