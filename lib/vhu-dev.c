@@ -64,7 +64,8 @@ struct vhu_vring_ctl {
     uint64_t avail_uaddr;
     uint64_t used_uaddr;
     bool started;               /* Kicked (SET_VRING_KICK) and not stopped
-                                 * since (GET_VRING_BASE). */
+                                 * since (GET_VRING_BASE, or a new size or
+                                 * base: see vhu_dev_restart_later()). */
     bool enabled;               /* SET_VRING_ENABLE. */
     int kick_fd;
     int err_fd;
@@ -825,6 +826,26 @@ vhu_handle_rem_mem_reg(struct vhu_request_ctx *ctx)
                       region->memory_size);
 }
 
+/* A frontend stops a ring (GET_VRING_BASE) before it sets it up again, and
+ * starts it with a kick (SET_VRING_KICK) after.  One that gives a running
+ * ring a new size or base without stopping it first stops it here: the
+ * ring's next set-up messages would otherwise each leave it running
+ * half-changed, the new base with the old addresses, say. */
+static void
+vhu_dev_restart_later(struct vhu_dev *dev, int idx, const char *what)
+    OVS_REQUIRES(dev->mutex)
+{
+    struct vhu_vring_ctl *ctl = &dev->ctl[idx];
+
+    if (ctl->started) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+        VLOG_INFO_RL(&rl, "%s: vring %d: new %s while it runs; stopped until "
+                     "its next kick", dev->name, idx, what);
+        ctl->started = false;
+    }
+}
+
 static int
 vhu_handle_set_vring_num(struct vhu_request_ctx *ctx)
     OVS_REQUIRES(ctx->dev->mutex)
@@ -846,6 +867,7 @@ vhu_handle_set_vring_num(struct vhu_request_ctx *ctx)
     }
 
     ctx->dev->ctl[idx].size = num;
+    vhu_dev_restart_later(ctx->dev, idx, "size");
     vhu_dev_update_vq(ctx->dev, idx, true);
     return 0;
 }
@@ -904,6 +926,7 @@ vhu_handle_set_vring_base(struct vhu_request_ctx *ctx)
     }
 
     struct vhu_vq *vq = vhu_dev_vq(dev, idx);
+    vhu_dev_restart_later(dev, idx, "base");
     vhu_vq_stop(vq);
     if (packed) {
         /* Bits 0-14 are the next descriptor to take, bit 15 the driver's

@@ -3,6 +3,7 @@ check_PROGRAMS += tests/ovs-vhu-test
 tests_ovs_vhu_test_SOURCES = \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
+	tests/test-attack.c \
 	tests/test-dev.c \
 	tests/test-frontend.c \
 	tests/test-mem.c \
@@ -25,7 +26,8 @@ TESTSUITE_AT = \
 	tests/configure.at \
 	tests/netdev-traffic.at \
 	tests/netdev-packed.at \
-	tests/netdev-vhu.at
+	tests/netdev-vhu.at \
+	tests/negative.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \

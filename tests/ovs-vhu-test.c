@@ -32,6 +32,7 @@
 #include "util.h"
 
 static const struct vhu_test *const vhu_tests[] = {
+    &vhu_test_attack,
     &vhu_test_dev,
     &vhu_test_frontend,
     &vhu_test_mem,

@@ -30,6 +30,7 @@ struct vhu_test {
     void (*run)(int argc, char *argv[]);
 };
 
+extern const struct vhu_test vhu_test_attack;
 extern const struct vhu_test vhu_test_dev;
 extern const struct vhu_test vhu_test_frontend;
 extern const struct vhu_test vhu_test_mem;

@@ -31,7 +31,10 @@
  * made), or both (loop: what it sends must come back).  It prints what it
  * did and exits nonzero if it could not within 10 s of the last progress.
  * With --stay it then keeps the connection, its rings as they are, until
- * the backend closes it or 30 s pass. */
+ * the backend closes it or 30 s pass.  With --until FILE it stops sending
+ * (tx) once FILE exists, and stops receiving (rx) once FILE exists and
+ * nothing came for a second, short of N or not: the test then compares
+ * what the two ends printed. */
 
 #include <config.h>
 
@@ -159,6 +162,7 @@ run_frontend(int argc, char *argv[])
     const char *layout = "split";
     bool stay = false;
     bool foreign = false;
+    const char *until = NULL;
 
     while (argc > 1 && !strncmp(argv[1], "--", 2)) {
         if (!strcmp(argv[1], "--packed")) {
@@ -172,6 +176,11 @@ run_frontend(int argc, char *argv[])
             stay = true;
         } else if (!strcmp(argv[1], "--foreign")) {
             foreign = true;
+        } else if (!strcmp(argv[1], "--until") && argc > 2) {
+            until = argv[2];
+            argv[2] = argv[0];
+            argv++;
+            argc--;
         } else {
             ovs_fatal(0, "unknown option %s", argv[1]);
         }
@@ -181,7 +190,7 @@ run_frontend(int argc, char *argv[])
     }
     if (argc < 5 || argc > 7) {
         ovs_fatal(0, "usage: frontend [--packed] [--in-order] [--no-mrg] "
-                  "[--stay] [--foreign] connect|listen PATH "
+                  "[--stay] [--foreign] [--until FILE] connect|listen PATH "
                   "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
@@ -241,6 +250,15 @@ run_frontend(int argc, char *argv[])
     uint64_t n_iterations = 0;
     while ((tx && reaped < n) || (rx && received < n)) {
         bool progress = false;
+        bool stopping = until && !access(until, F_OK);
+
+        if (stopping && (!tx || reaped == sent)
+            && (!rx || time_msec() - last_progress > 1000)) {
+            break;
+        }
+        if (stopping && tx) {
+            n = MIN(n, sent);
+        }
 
         for (size_t qp = 0; qp < n_pairs; qp++) {
             uint8_t frame[MAX_FRAME_SIZE];
@@ -311,11 +329,12 @@ run_frontend(int argc, char *argv[])
     }
     vhu_fe_destroy(fe);
     close(sock);
-    VHU_CHECK((!tx || reaped == n) && (!rx || received == n));
+    VHU_CHECK(until || ((!tx || reaped == n) && (!rx || received == n)));
 }
 
 const struct vhu_test vhu_test_frontend = {
     "frontend", "a vhost-user frontend: [--packed] [--in-order] [--no-mrg] "
-    "[--stay] [--foreign] connect|listen PATH tx|rx|loop|hold|rarp N "
+    "[--stay] [--foreign] [--until FILE] connect|listen PATH "
+    "tx|rx|loop|hold|rarp N "
     "[PAIRS [SIZE]]", run_frontend,
 };
