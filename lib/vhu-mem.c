@@ -19,6 +19,7 @@
 #include "vhu-mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -201,6 +202,14 @@ vhu_mem_add_region(struct vhu_mem *mem,
         *errorp = error;
         return EINVAL;
     }
+
+    /* A frontend that shrank the file under our mapping would make the
+     * next access to the lost pages raise SIGBUS in ovs-vswitchd.  A memfd
+     * that allows sealing (QEMU's memory-backend-memfd seals it itself)
+     * is sealed against shrinking here; other files (hugetlbfs, tmpfs)
+     * cannot be, and are trusted not to shrink, as every vhost-user
+     * backend does. */
+    ignore(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK));
 
     /* Map from the start of the file, as the offset need not be page
      * aligned. */

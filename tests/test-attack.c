@@ -318,6 +318,26 @@ loop_frame(struct vhu_fe *fe, size_t qp)
     return wait_back(fe, seq, BACK_MS, qp == 0);
 }
 
+/* After the frontend set a queue up again: the switch picks the change up
+ * from its control thread, so the first frames may still find the queue
+ * as it was.  Sends frames on 'qp' until one comes back. */
+static bool
+loop_frame_eventually(struct vhu_fe *fe, size_t qp)
+{
+    for (int i = 0; i < BACK_MS / GONE_MS; i++) {
+        uint8_t frame[FRAME_LEN];
+        uint32_t seq = next_seq++;
+
+        make_frame(frame, seq);
+        VHU_CHECK(!vhu_fe_tx(fe, qp, frame, sizeof frame,
+                             VHU_FE_LAYOUT_ONE));
+        if (wait_back(fe, seq, GONE_MS, qp == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Checks that the connection still answers a request. */
 static void
 check_connection_kept(struct vhu_fe *fe)
@@ -836,7 +856,7 @@ check_stopped(struct vhu_fe *fe, bool keep_idx)
     VHU_CHECK(!wait_back(fe, seq, GONE_MS, false));
     VHU_CHECK(loop_frame(fe, 1));
     VHU_CHECK(!vhu_fe_setup_vring(fe, 1, RING));
-    VHU_CHECK(loop_frame(fe, 0));
+    VHU_CHECK(loop_frame_eventually(fe, 0));
     return OUTCOME_STOPPED;
 }
 
@@ -865,7 +885,7 @@ attack_rx_readable(const struct target *t)
 
     VHU_CHECK(!vhu_fe_setup_vring(fe, 0, RING));
     vhu_fe_rx_post(fe, 0, RING, 2048);
-    VHU_CHECK(loop_frame(fe, 0));
+    VHU_CHECK(loop_frame_eventually(fe, 0));
     fe_close(fe);
     return "that queue stops, the connection carries on; set up again, it "
            "works";
@@ -1160,7 +1180,7 @@ attack_packed(const struct target *t, enum bad_packed bad)
 
     VHU_CHECK(loop_frame(fe, 1));
     VHU_CHECK(!vhu_fe_setup_vring(fe, 1, RING));
-    VHU_CHECK(loop_frame(fe, 0));
+    VHU_CHECK(loop_frame_eventually(fe, 0));
     fe_close(fe);
     return OUTCOME_STOPPED;
 }
@@ -1251,6 +1271,32 @@ attack_memory_replaced(const struct target *t)
     VHU_CHECK(wait_all_back(fe, first, next_seq - 1, BACK_MS, true));
     fe_close(fe);
     return "accepted while frames were in flight; none lost";
+}
+
+/* Guest memory in a memfd that allows sealing, shrunk once the switch
+ * mapped it: without a seal the switch's next access to the lost pages
+ * would raise SIGBUS. */
+static const char *
+attack_memory_shrunk(const struct target *t)
+{
+    struct vhu_fe *fe = fe_open(t, REGION);
+    struct vhu_fe_region *r = &fe->regions[0];
+
+    munmap(r->addr, r->size);
+    close(r->fd);
+    r->fd = memfd_create("vhu-frontend", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    VHU_CHECK(r->fd >= 0 && !ftruncate(r->fd, r->size));
+    r->addr = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd,
+                   0);
+    VHU_CHECK(r->addr != MAP_FAILED);
+
+    fe_start(fe, SPLIT_FEATURES);
+    VHU_CHECK(fcntl(r->fd, F_GET_SEALS) & F_SEAL_SHRINK);
+    VHU_CHECK(ftruncate(r->fd, 4096) < 0 && errno == EPERM);
+    VHU_CHECK(loop_frame(fe, 0) && loop_frame(fe, 1));
+    fe_close(fe);
+    return "the switch sealed it against shrinking: the frontend cannot; "
+           "traffic flows";
 }
 
 static const char *
@@ -1473,6 +1519,8 @@ list_attacks(void)
     add_fn("SET_VRING_NUM on a running ring", attack_num_while_running);
     add_fn("memory table replaced while the queues run",
            attack_memory_replaced);
+    add_fn("guest memory file shrunk under the switch",
+           attack_memory_shrunk);
     for (int i = 0; i < N_BAD_CHAINS; i++) {
         add_attack(bad_chain_names[i], run_chain, NULL, i);
     }
