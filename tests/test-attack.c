@@ -226,6 +226,22 @@ fe_close(struct vhu_fe *fe)
     close(sock);
 }
 
+static void
+setup_vrings(struct vhu_fe *fe)
+{
+    for (uint32_t i = 0; i < 2 * N_PAIRS; i++) {
+        VHU_CHECK(!vhu_fe_setup_vring(fe, i, RING));
+    }
+}
+
+static void
+post_rx_buffers(struct vhu_fe *fe)
+{
+    for (size_t qp = 0; qp < N_PAIRS; qp++) {
+        vhu_fe_rx_post(fe, qp, RING, 2048);
+    }
+}
+
 /* Sets up N_PAIRS queue pairs of RING entries with 'features', RX buffers
  * posted on each. */
 static void
@@ -233,9 +249,7 @@ fe_start(struct vhu_fe *fe, uint64_t features)
 {
     VHU_CHECK(!vhu_fe_start(fe, features, VHU_DEV_PROTOCOL_FEATURES,
                             N_PAIRS, RING));
-    for (size_t qp = 0; qp < N_PAIRS; qp++) {
-        vhu_fe_rx_post(fe, qp, RING, 2048);
-    }
+    post_rx_buffers(fe);
 }
 
 /* Our frames: a local experimental ethertype, then a sequence number. */
@@ -348,6 +362,15 @@ check_connection_kept(struct vhu_fe *fe)
     VHU_CHECK(features == VHU_DEV_FEATURES);
 }
 
+/* Checks that frames flow on both queue pairs, and hangs up. */
+static const char *
+works_then_close(struct vhu_fe *fe)
+{
+    VHU_CHECK(loop_frame(fe, 0) && loop_frame(fe, 1));
+    fe_close(fe);
+    return OUTCOME_WORKS;
+}
+
 /* Messages. */
 
 #define ROOT_DIR "/"
@@ -426,9 +449,7 @@ prepare(struct vhu_fe *fe, enum msg_prep prep)
                                     NULL));
     }
     if (prep >= PREP_RUNNING) {
-        for (uint32_t i = 0; i < 2 * N_PAIRS; i++) {
-            VHU_CHECK(!vhu_fe_setup_vring(fe, i, RING));
-        }
+        setup_vrings(fe);
     }
 }
 
@@ -1193,16 +1214,10 @@ attack_rings_before_memory(const struct target *t)
     struct vhu_fe *fe = fe_open(t, REGION);
 
     prepare(fe, PREP_NEGOTIATED);
-    for (uint32_t i = 0; i < 2 * N_PAIRS; i++) {
-        VHU_CHECK(!vhu_fe_setup_vring(fe, i, RING));
-    }
+    setup_vrings(fe);
     VHU_CHECK(!vhu_fe_share_memory(fe));
-    for (size_t qp = 0; qp < N_PAIRS; qp++) {
-        vhu_fe_rx_post(fe, qp, RING, 2048);
-    }
-    VHU_CHECK(loop_frame(fe, 0) && loop_frame(fe, 1));
-    fe_close(fe);
-    return OUTCOME_WORKS;
+    post_rx_buffers(fe);
+    return works_then_close(fe);
 }
 
 static const char *
@@ -1217,15 +1232,9 @@ attack_kick_first(const struct target *t)
                            sizeof one, &kick, 1));
     close(kick);
     VHU_CHECK(!vhu_fe_share_memory(fe));
-    for (uint32_t i = 0; i < 2 * N_PAIRS; i++) {
-        VHU_CHECK(!vhu_fe_setup_vring(fe, i, RING));
-    }
-    for (size_t qp = 0; qp < N_PAIRS; qp++) {
-        vhu_fe_rx_post(fe, qp, RING, 2048);
-    }
-    VHU_CHECK(loop_frame(fe, 0) && loop_frame(fe, 1));
-    fe_close(fe);
-    return OUTCOME_WORKS;
+    setup_vrings(fe);
+    post_rx_buffers(fe);
+    return works_then_close(fe);
 }
 
 /* A new size (or base) for a running ring, without stopping it first. */
