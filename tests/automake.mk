@@ -34,7 +34,8 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-sandbox.at \
 	tests/system-qemu.at \
 	tests/system-switch.at \
-	tests/system-testpmd.at
+	tests/system-testpmd.at \
+	tests/system-soak.at
 TESTSUITE = $(srcdir)/tests/testsuite
 SYSTEM_TESTSUITE = $(srcdir)/tests/system-testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

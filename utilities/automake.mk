@@ -3,14 +3,17 @@ noinst_SCRIPTS = \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
 	utilities/ovs-vhu-switch-compare \
-	utilities/ovs-vhu-benchmark
+	utilities/ovs-vhu-benchmark \
+	utilities/ovs-vhu-soak
 CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
 	utilities/ovs-vhu-switch-compare \
-	utilities/ovs-vhu-benchmark
+	utilities/ovs-vhu-benchmark \
+	utilities/ovs-vhu-soak
 EXTRA_DIST += \
 	utilities/ovs-vhu-benchmark.in \
+	utilities/ovs-vhu-soak.in \
 	utilities/ovs-vhu-bench-compare.in \
 	utilities/ovs-vhu-switch-compare.in \
 	utilities/ovs-vhu-sandbox.in \
@@ -33,10 +36,10 @@ utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
 utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 dist_man_MANS += utilities/ovs-vhu-bench.1
 
-# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK, and the
-# one that runs them all.
+# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK, the one
+# that runs them all, and the soak (reconnects and restarts).
 utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare \
-utilities/ovs-vhu-benchmark: %: %.in Makefile
+utilities/ovs-vhu-benchmark utilities/ovs-vhu-soak: %: %.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
 	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
