@@ -116,11 +116,11 @@ struct vhu_dev {
     struct vhu_vq_slot *vqs;    /* VHU_MAX_VRINGS of them. */
 };
 
-static void vhu_dev_disconnect(struct vhu_dev *, const char *why)
+static void vhu_dev_disconnect(struct vhu_dev *dev, const char *why)
     OVS_REQUIRES(dev->mutex);
-static void vhu_dev_reset(struct vhu_dev *) OVS_REQUIRES(dev->mutex);
+static void vhu_dev_reset(struct vhu_dev *dev) OVS_REQUIRES(dev->mutex);
 
-static void vhu_dev_set_error(struct vhu_dev *, const char *format, ...)
+static void vhu_dev_set_error(struct vhu_dev *dev, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3) OVS_REQUIRES(dev->mutex);
 
 static struct vhu_vq *
