@@ -235,7 +235,7 @@ run_packed(const uint8_t *data, size_t size)
     vq->device_event = r.device_event;
     vq->last_avail_idx = vq->last_used_idx = (h.base & 0x7fff) % qsize;
     vq->avail_wrap = vq->used_wrap = h.base >> 15;
-    vq->hdr_len = (h.features & VHU_FUZZ_F_HDR12
+    vq->hdr_len = (h.features & (VHU_FUZZ_F_HDR12 | VHU_FUZZ_F_MRG_RXBUF)
                    ? VHU_VIRTIO_NET_HDR_LEN : VHU_VIRTIO_NET_HDR_LEN_LEGACY);
     vq->mrg_rxbuf = h.features & VHU_FUZZ_F_MRG_RXBUF;
     vq->event_idx = h.features & VHU_FUZZ_F_EVENT_IDX;

@@ -207,7 +207,7 @@ run_split(const uint8_t *data, size_t size)
     vq->avail = r.avail;
     vq->used = r.used;
     vq->last_avail_idx = vq->last_used_idx = h.base;
-    vq->hdr_len = (h.features & VHU_FUZZ_F_HDR12
+    vq->hdr_len = (h.features & (VHU_FUZZ_F_HDR12 | VHU_FUZZ_F_MRG_RXBUF)
                    ? VHU_VIRTIO_NET_HDR_LEN : VHU_VIRTIO_NET_HDR_LEN_LEGACY);
     vq->mrg_rxbuf = h.features & VHU_FUZZ_F_MRG_RXBUF;
     vq->event_idx = h.features & VHU_FUZZ_F_EVENT_IDX;

@@ -181,7 +181,10 @@ uint64_t vhu_fuzz_bufs_check(const struct vhu_buf *, int n);
  * the top of the address space); the length is the second u16 unless they
  * carry VHU_FUZZ_DESC_HUGE (then it has 0xffff in its upper half).  Those
  * three flags go before the ring sees the descriptor: they are bits that
- * virtio leaves unused. */
+ * virtio leaves unused.
+ *
+ * The header is 12 bytes with VHU_FUZZ_F_HDR12 or VHU_FUZZ_F_MRG_RXBUF (as
+ * VIRTIO_F_VERSION_1 or VIRTIO_NET_F_MRG_RXBUF make it), otherwise 10. */
 #define VHU_FUZZ_F_INDIRECT 0x01
 #define VHU_FUZZ_F_EVENT_IDX 0x02
 #define VHU_FUZZ_F_MRG_RXBUF 0x04
