@@ -20,10 +20,11 @@
  * check-sanitizers" does under AddressSanitizer and
  * UndefinedBehaviorSanitizer.
  *
- *   ovs-vhu-fuzz-replay [-v] TARGET PATH...
+ *   ovs-vhu-fuzz-replay [-v | -vv] TARGET PATH...
  *       runs TARGET on each file PATH, or on each file in directory PATH,
  *       and prints "TARGET: N inputs replayed"; a failed check aborts.
- *       -v logs what the engine does and names each input.
+ *       -v names each input on stderr as it starts, -vv also logs what
+ *       the engine does.
  *   ovs-vhu-fuzz-replay --make-seeds DIR
  *       writes the seed corpora into DIR/TARGET/ (tests/fuzz/fuzz-seeds.c)
  *   ovs-vhu-fuzz-replay --list
@@ -52,7 +53,7 @@ static const struct vhu_fuzz_target *const targets[] = {
     &vhu_fuzz_net_hdr,
 };
 
-static bool verbose;
+static int verbosity;
 
 /* Counts the fds this process has open. */
 static int
@@ -96,7 +97,7 @@ replay_file(const struct vhu_fuzz_target *t, const char *path)
     }
     fclose(f);
 
-    if (verbose) {
+    if (verbosity) {
         fprintf(stderr, "%s: %s (%"PRIu32" bytes)\n", t->name, path, b.size);
     }
 
@@ -169,10 +170,12 @@ static void
 usage(void)
 {
     printf("%s: replays inputs of the ovs-vhu fuzz targets\n"
-           "usage: %s [-v] TARGET PATH...\n"
+           "usage: %s [-v | -vv] TARGET PATH...\n"
            "       %s --make-seeds DIR\n"
            "       %s --list\n"
-           "PATH is an input file or a directory of them.  Targets:\n",
+           "PATH is an input file or a directory of them.  -v names each\n"
+           "input as it starts, -vv logs what the engine does too.\n"
+           "Targets:\n",
            program_name, program_name, program_name, program_name);
     for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
         printf("  %-8s %s\n", targets[i]->name, targets[i]->help);
@@ -184,11 +187,11 @@ main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
     argv++, argc--;
-    if (argc && !strcmp(argv[0], "-v")) {
-        verbose = true;
+    if (argc && (!strcmp(argv[0], "-v") || !strcmp(argv[0], "-vv"))) {
+        verbosity = strlen(argv[0]) - 1;
         argv++, argc--;
     }
-    vhu_fuzz_init(verbose);
+    vhu_fuzz_init(verbosity > 1);
 
     if (!argc || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         usage();
