@@ -28,11 +28,11 @@
 #error "build with -DVHU_FUZZ_TARGET=vhu_fuzz_NAME"
 #endif
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char **argv[]);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
-LLVMFuzzerInitialize(int *argc OVS_UNUSED, char ***argv)
+LLVMFuzzerInitialize(int *argc OVS_UNUSED, char **argv[])
 {
     set_program_name((*argv)[0]);
     vhu_fuzz_init(false);
