@@ -120,11 +120,11 @@ struct vhu_dev {
     struct vhu_vq_slot *vqs;    /* VHU_MAX_VRINGS of them. */
 };
 
-static void vhu_dev_disconnect(struct vhu_dev *, const char *why)
+static void vhu_dev_disconnect(struct vhu_dev *dev, const char *why)
     OVS_REQUIRES(dev->mutex);
-static void vhu_dev_reset(struct vhu_dev *) OVS_REQUIRES(dev->mutex);
+static void vhu_dev_reset(struct vhu_dev *dev) OVS_REQUIRES(dev->mutex);
 
-static void vhu_dev_set_error(struct vhu_dev *, const char *format, ...)
+static void vhu_dev_set_error(struct vhu_dev *dev, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3) OVS_REQUIRES(dev->mutex);
 
 static struct vhu_vq *
@@ -447,6 +447,16 @@ vhu_dev_get_name(const struct vhu_dev *dev)
  * Each function here changes a vq only between vhu_vq_stop() and
  * vhu_vq_leave(). */
 
+/* True if 'p', our address of a part of a ring, is nonnull and aligned on
+ * 'align'.  A frontend address that is aligned may still map to one of
+ * ours that is not, if the frontend's region starts at a misaligned
+ * address or file offset; the bursts must not use such a ring. */
+static bool
+vhu_ring_part_ok(const void *p, uintptr_t align)
+{
+    return p && !((uintptr_t) p % align);
+}
+
 /* Points 'vq''s ring at guest memory, in the layout that 'vq->packed'
  * says.  Returns false if its addresses are not (all) inside 'dev->mem' or
  * are misaligned for the layout. */
@@ -467,7 +477,11 @@ vhu_dev_map_vring(struct vhu_dev *dev, struct vhu_vq *vq,
                                               VHU_VRING_PACKED_EVENT_BYTES);
         vq->device_event = vhu_mem_uva_to_hva(dev->mem, ctl->used_uaddr,
                                               VHU_VRING_PACKED_EVENT_BYTES);
-        return (vq->packed_desc && vq->driver_event && vq->device_event
+        return (vhu_ring_part_ok(vq->packed_desc, VHU_VRING_DESC_ALIGN)
+                && vhu_ring_part_ok(vq->driver_event,
+                                    VHU_VRING_PACKED_EVENT_ALIGN)
+                && vhu_ring_part_ok(vq->device_event,
+                                    VHU_VRING_PACKED_EVENT_ALIGN)
                 && !(ctl->avail_uaddr % VHU_VRING_PACKED_EVENT_ALIGN));
     }
     vq->desc = vhu_mem_uva_to_hva(dev->mem, ctl->desc_uaddr,
@@ -476,7 +490,10 @@ vhu_dev_map_vring(struct vhu_dev *dev, struct vhu_vq *vq,
                                    VHU_VRING_AVAIL_BYTES(size));
     vq->used = vhu_mem_uva_to_hva(dev->mem, ctl->used_uaddr,
                                   VHU_VRING_USED_BYTES(size));
-    return vq->desc && vq->avail && vq->used && IS_POW2(size);
+    return (vhu_ring_part_ok(vq->desc, VHU_VRING_DESC_ALIGN)
+            && vhu_ring_part_ok(vq->avail, VHU_VRING_AVAIL_ALIGN)
+            && vhu_ring_part_ok(vq->used, VHU_VRING_USED_ALIGN)
+            && IS_POW2(size));
 }
 
 /* Brings stopped 'vq' in line with what the frontend has set up: the

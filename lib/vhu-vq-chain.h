@@ -175,6 +175,11 @@ vhu_chain_indirect(const struct vhu_vq *vq, struct vhu_chain *c,
     if (!*tablep) {
         return VHU_VQ_BAD_ADDR;
     }
+    /* We read the table as descriptors: our address of it must suit
+     * them. */
+    if ((uintptr_t) *tablep % __alignof__(struct vhu_vring_desc)) {
+        return VHU_VQ_BAD_INDIRECT;
+    }
     c->table_size = len / sizeof(struct vhu_vring_desc);
     c->n_seen = 0;
     c->in_indirect = true;

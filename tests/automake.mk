@@ -13,6 +13,31 @@ tests_ovs_vhu_test_SOURCES = \
 	tests/vhu-frontend.h
 tests_ovs_vhu_test_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
 
+# Fuzz targets (tests/fuzz/, Documentation/fuzzing.md).  The replay driver
+# runs them on saved inputs, the seed corpora and the regression inputs
+# (tests/fuzz.at), and writes the seed corpora (--make-seeds).
+FUZZ_TARGETS = msg split packed net-hdr
+FUZZ_TARGET_SOURCES = \
+	tests/fuzz/fuzz.h \
+	tests/fuzz/fuzz-common.c \
+	tests/fuzz/fuzz-msg.c \
+	tests/fuzz/fuzz-net-hdr.c \
+	tests/fuzz/fuzz-packed.c \
+	tests/fuzz/fuzz-split.c
+check_PROGRAMS += tests/ovs-vhu-fuzz-replay
+tests_ovs_vhu_fuzz_replay_SOURCES = \
+	$(FUZZ_TARGET_SOURCES) \
+	tests/fuzz/fuzz-replay.c \
+	tests/fuzz/fuzz-seeds.c \
+	tests/vhu-frontend.c \
+	tests/vhu-frontend.h
+tests_ovs_vhu_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests
+tests_ovs_vhu_fuzz_replay_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
+EXTRA_DIST += \
+	tests/fuzz/fuzz-libfuzzer.c \
+	tests/fuzz/corpus \
+	tests/fuzz/regressions
+
 # The autotest suites.  OVS's own test macros (OVS_VSWITCHD_START and
 # friends) come from the Open vSwitch source tree, reached through
 # autom4te's include path.
@@ -27,7 +52,8 @@ TESTSUITE_AT = \
 	tests/netdev-traffic.at \
 	tests/netdev-packed.at \
 	tests/netdev-vhu.at \
-	tests/negative.at
+	tests/negative.at \
+	tests/fuzz.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
@@ -105,7 +131,8 @@ SANITIZER_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 check_PROGRAMS += \
 	tests/sanitized/ovs-vswitchd \
 	tests/sanitized/ovs-vhu-test \
-	tests/sanitized/ovs-vhu-bench
+	tests/sanitized/ovs-vhu-bench \
+	tests/sanitized/ovs-vhu-fuzz-replay
 tests_sanitized_ovs_vswitchd_SOURCES = \
 	$(vswitchd_plugin_ovs_vswitchd_SOURCES) \
 	$(vswitchd_plugin_libovs_vhu_la_SOURCES) \
@@ -129,6 +156,14 @@ tests_sanitized_ovs_vhu_bench_SOURCES = \
 tests_sanitized_ovs_vhu_bench_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_bench_LDFLAGS = $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_bench_LDADD = $(OVS_LIBOPENVSWITCH)
+tests_sanitized_ovs_vhu_fuzz_replay_SOURCES = \
+	$(tests_ovs_vhu_fuzz_replay_SOURCES) \
+	$(lib_libvhu_la_SOURCES)
+tests_sanitized_ovs_vhu_fuzz_replay_CPPFLAGS = \
+	$(tests_ovs_vhu_fuzz_replay_CPPFLAGS)
+tests_sanitized_ovs_vhu_fuzz_replay_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
+tests_sanitized_ovs_vhu_fuzz_replay_LDFLAGS = $(SANITIZER_FLAGS)
+tests_sanitized_ovs_vhu_fuzz_replay_LDADD = $(OVS_LIBOPENVSWITCH)
 
 check-sanitizers: $(TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 	VHU_VSWITCHD='$(abs_builddir)/tests/sanitized/ovs-vswitchd' \
@@ -136,3 +171,47 @@ check-sanitizers: $(TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 		AUTOTEST_PATH='tests/netns:tests/sanitized:$(AUTOTEST_PATH)' \
 		$(TESTSUITEFLAGS)
 .PHONY: check-sanitizers
+
+# "make fuzz": the fuzz targets for libFuzzer, one program per target in
+# tests/fuzz/bin/, built with clang (FUZZ_CC) and its fuzzer, address and
+# undefined behavior sanitizers, the engine included (so that its code is
+# instrumented too) and Open vSwitch's library linked as the other test
+# programs link it.  utilities/ovs-vhu-fuzz runs them.  Not part of "all":
+# the project's compiler need not be clang.  Needs GNU make.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
+FUZZ_COMPILE = $(FUZZ_CC) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
+	-I$(srcdir)/tests $(FUZZ_CFLAGS)
+FUZZ_LIB_OBJS = $(patsubst lib/%.c,tests/fuzz/obj/lib-%.o, \
+	$(filter %.c,$(lib_libvhu_la_SOURCES)))
+FUZZ_DEPS = \
+	$(filter %.h,$(lib_libvhu_la_SOURCES)) \
+	tests/fuzz/fuzz.h \
+	Makefile
+FUZZ_EXES = $(FUZZ_TARGETS:%=tests/fuzz/bin/fuzz-%)
+
+tests/fuzz/obj/lib-%.o: lib/%.c $(FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz/obj
+	$(AM_V_CC)$(FUZZ_COMPILE) -c -o $@ $<
+tests/fuzz/obj/fuzz-%.o: tests/fuzz/fuzz-%.c $(FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz/obj
+	$(AM_V_CC)$(FUZZ_COMPILE) -c -o $@ $<
+tests/fuzz/obj/main-%.o: tests/fuzz/fuzz-libfuzzer.c $(FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz/obj
+	$(AM_V_CC)$(FUZZ_COMPILE) -DVHU_FUZZ_TARGET=vhu_fuzz_$(subst -,_,$*) \
+		-c -o $@ $<
+tests/fuzz/bin/fuzz-%: tests/fuzz/obj/fuzz-%.o tests/fuzz/obj/main-%.o \
+		tests/fuzz/obj/fuzz-common.o $(FUZZ_LIB_OBJS)
+	@$(MKDIR_P) tests/fuzz/bin
+	$(AM_V_CCLD)$(LIBTOOL) $(AM_V_lt) --tag=CC --mode=link $(FUZZ_CC) \
+		$(FUZZ_CFLAGS) -o $@ $^ $(OVS_LIBOPENVSWITCH) $(LIBS)
+fuzz: $(FUZZ_EXES)
+.PHONY: fuzz
+.PRECIOUS: tests/fuzz/obj/lib-%.o tests/fuzz/obj/fuzz-%.o \
+	tests/fuzz/obj/main-%.o
+
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf tests/fuzz/obj tests/fuzz/bin
+.PHONY: clean-fuzz

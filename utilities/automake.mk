@@ -4,16 +4,19 @@ noinst_SCRIPTS = \
 	utilities/ovs-vhu-bench-compare \
 	utilities/ovs-vhu-switch-compare \
 	utilities/ovs-vhu-benchmark \
-	utilities/ovs-vhu-soak
+	utilities/ovs-vhu-soak \
+	utilities/ovs-vhu-fuzz
 CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
 	utilities/ovs-vhu-switch-compare \
 	utilities/ovs-vhu-benchmark \
-	utilities/ovs-vhu-soak
+	utilities/ovs-vhu-soak \
+	utilities/ovs-vhu-fuzz
 EXTRA_DIST += \
 	utilities/ovs-vhu-benchmark.in \
 	utilities/ovs-vhu-soak.in \
+	utilities/ovs-vhu-fuzz.in \
 	utilities/ovs-vhu-bench-compare.in \
 	utilities/ovs-vhu-switch-compare.in \
 	utilities/ovs-vhu-sandbox.in \
@@ -42,5 +45,14 @@ utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare \
 utilities/ovs-vhu-benchmark utilities/ovs-vhu-soak: %: %.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
 	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
+	    $(srcdir)/$@.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
+# The fuzz targets under libFuzzer, for a given time each (tests/fuzz/,
+# "make fuzz").
+utilities/ovs-vhu-fuzz: utilities/ovs-vhu-fuzz.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) utilities && \
+	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
+	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
