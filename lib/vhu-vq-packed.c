@@ -293,19 +293,18 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
             fault = vhu_chain_write_part(vq, &c, pkt, n_bufs, &hdr, &first,
                                          &sent, &in_chain);
         }
+        if (!fault && in_chain && !vhu_chain_ended(&c)) {
+            /* Walk (and check) the rest of a chain that was longer than
+             * the packet, so that we skip all of its descriptors. */
+            fault = vhu_chain_skip_rest(vq, &c);
+        }
+        /* The buffer id is in the last descriptor we walked: check it only
+         * now. */
         if (!fault && c.id >= vq->size) {
             fault = VHU_VQ_BAD_ID;
         }
         if (fault || !in_chain) {
             return fault;
-        }
-        if (!vhu_chain_ended(&c)) {
-            /* Walk (and check) the rest of a chain that was longer than
-             * the packet, so that we skip all of its descriptors. */
-            fault = vhu_chain_skip_rest(vq, &c);
-            if (fault) {
-                return fault;
-            }
         }
         b->used[n_used++] = (struct vhu_packed_used) {
             .id = c.id, .n_descs = c.n_ring, .len = in_chain,
