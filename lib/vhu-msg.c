@@ -212,29 +212,26 @@ vhu_msg_recv(struct vhu_msg_reader *reader, int sock, char **errorp)
     }
 }
 
-/* Sends a message with header 'hdr', its 'hdr->size' bytes of 'payload'
- * and 'n_fds' fds on 'sock'.  Returns 0 or an errno value; a message only
- * partly sent is an error (EPIPE), as the peer cannot make sense of the
- * rest. */
-int
-vhu_msg_send(int sock, const struct vhu_msg_header *hdr, const void *payload,
-             const int *fds, size_t n_fds)
+/* The most fds Linux passes with one message (its SCM_MAX_FD). */
+#define VHU_MSG_SEND_MAX_FDS 253
+
+/* Sends the 'n_iov' pieces of 'iov' and 'n_fds' fds (at most 253) on
+ * 'sock' with one sendmsg(), without blocking.  Returns the bytes sent,
+ * or a negative errno value. */
+ssize_t
+vhu_msg_sendv(int sock, const struct iovec *iov, size_t n_iov,
+              const int *fds, size_t n_fds)
 {
     union {
         struct cmsghdr cmsg;
-        char buf[CMSG_SPACE(sizeof(int) * VHU_MSG_MAX_FDS)];
+        char buf[CMSG_SPACE(sizeof(int) * VHU_MSG_SEND_MAX_FDS)];
     } control;
-    struct iovec iov[2] = {
-        { .iov_base = CONST_CAST(struct vhu_msg_header *, hdr),
-          .iov_len = sizeof *hdr },
-        { .iov_base = CONST_CAST(void *, payload), .iov_len = hdr->size },
-    };
     struct msghdr mh = {
-        .msg_iov = iov,
-        .msg_iovlen = hdr->size ? 2 : 1,
+        .msg_iov = CONST_CAST(struct iovec *, iov),
+        .msg_iovlen = n_iov,
     };
 
-    ovs_assert(n_fds <= VHU_MSG_MAX_FDS);
+    ovs_assert(n_fds <= VHU_MSG_SEND_MAX_FDS);
     if (n_fds) {
         memset(&control, 0, sizeof control);
         mh.msg_control = &control;
@@ -250,8 +247,27 @@ vhu_msg_send(int sock, const struct vhu_msg_header *hdr, const void *payload,
     do {
         n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+/* Sends a message with header 'hdr', its 'hdr->size' bytes of 'payload'
+ * and 'n_fds' fds on 'sock'.  Returns 0 or an errno value; a message only
+ * partly sent is an error (EPIPE), as the peer cannot make sense of the
+ * rest. */
+int
+vhu_msg_send(int sock, const struct vhu_msg_header *hdr, const void *payload,
+             const int *fds, size_t n_fds)
+{
+    struct iovec iov[2] = {
+        { .iov_base = CONST_CAST(struct vhu_msg_header *, hdr),
+          .iov_len = sizeof *hdr },
+        { .iov_base = CONST_CAST(void *, payload), .iov_len = hdr->size },
+    };
+
+    ovs_assert(n_fds <= VHU_MSG_MAX_FDS);
+    ssize_t n = vhu_msg_sendv(sock, iov, hdr->size ? 2 : 1, fds, n_fds);
     if (n < 0) {
-        return errno;
+        return -n;
     }
     return n == sizeof *hdr + hdr->size ? 0 : EPIPE;
 }

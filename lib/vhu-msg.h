@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "openvswitch/compiler.h"
 #include "vhu-mem.h"
@@ -160,6 +161,9 @@ int vhu_msg_take_fd(struct vhu_msg *, size_t idx);
 
 int vhu_msg_send(int sock, const struct vhu_msg_header *,
                  const void *payload, const int *fds, size_t n_fds);
+struct iovec;
+ssize_t vhu_msg_sendv(int sock, const struct iovec *, size_t n_iov,
+                      const int *fds, size_t n_fds);
 
 const char *vhu_request_name(uint32_t request);
 

@@ -45,6 +45,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -536,27 +537,14 @@ attack_too_many_fds(const struct target *t)
 {
     struct vhu_fe *fe = fe_open(t, REGION);
     struct vhu_msg_header hdr = { VHU_GET_FEATURES, VHU_MSG_VERSION, 0 };
-    enum { N = VHU_MSG_MAX_FDS + 1 };
-    union {
-        struct cmsghdr cmsg;
-        char buf[CMSG_SPACE(sizeof(int) * N)];
-    } control;
     struct iovec iov = { .iov_base = &hdr, .iov_len = sizeof hdr };
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = &control, .msg_controllen = sizeof control,
-    };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+    enum { N = VHU_MSG_MAX_FDS + 1 };
     int fds[N];
 
     for (int i = 0; i < N; i++) {
         fds[i] = make_fd(FD_EVENTFD, fe);
     }
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
-    VHU_CHECK(sendmsg(fe->sock, &mh, MSG_NOSIGNAL) == sizeof hdr);
+    VHU_CHECK(vhu_msg_sendv(fe->sock, &iov, 1, fds, N) == sizeof hdr);
     for (int i = 0; i < N; i++) {
         close(fds[i]);
     }

@@ -138,33 +138,13 @@ static bool
 msg_send(struct msg_session *s, const uint8_t *data, size_t len,
          const int *fds, size_t n_fds)
 {
-    union {
-        struct cmsghdr cmsg;
-        char buf[CMSG_SPACE(sizeof(int) * VHU_FUZZ_MSG_FDS_N)];
-    } control;
     struct iovec iov = { .iov_base = CONST_CAST(uint8_t *, data),
                          .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n = vhu_msg_sendv(s->sock, &iov, 1, fds, n_fds);
 
-    if (n_fds) {
-        memset(&control, 0, sizeof control);
-        mh.msg_control = &control;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
-    }
-
-    ssize_t n;
-    do {
-        n = sendmsg(s->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
     if (n < 0) {
         /* The device hung up; nothing else may go wrong here. */
-        VHU_FUZZ_CHECK(errno == EPIPE || errno == ECONNRESET);
+        VHU_FUZZ_CHECK(n == -EPIPE || n == -ECONNRESET);
         return false;
     }
     VHU_FUZZ_CHECK(n == len);
