@@ -1366,6 +1366,10 @@ attack_kick_storm(const struct target *t)
     return "frames flow through a storm of kicks";
 }
 
+/* Where attack_rewritten_descriptors() writes 1 if the queue stopped,
+ * else 0. */
+#define REWRITE_RESULT "attack-rewrite-stopped"
+
 struct rewriter {
     struct vhu_vring_desc *desc;
     uint64_t good_addr;
@@ -1420,6 +1424,15 @@ attack_rewritten_descriptors(const struct target *t)
     atomic_store(&rw.stop, true);
     VHU_CHECK(!pthread_join(thread, NULL));
     VHU_CHECK(loop_frame(fe, 1));
+
+    /* Whether the switch stopped the queue depends on what it happened to
+     * read.  A good frame behind the rewritten ones tells, and the test
+     * counts the stopped queues exactly with it (REWRITE_RESULT). */
+    uint32_t seq = raw_good_frame(fe, RAW_DESC + 40, false);
+    bool stopped = !wait_back(fe, seq, BACK_MS, false);
+    FILE *result = fopen(REWRITE_RESULT, "w");
+    VHU_CHECK(result && fprintf(result, "%d\n", stopped) > 0
+              && !fclose(result));
     fe_close(fe);
     return "the switch read each descriptor once; the other queue pair "
            "carries on";
