@@ -548,9 +548,12 @@ netdev_vhu_open_socket(struct netdev_vhu *dev, char **errorp)
     free(dev->socket_error);
     dev->socket_error = NULL;
 
+    /* Only the run directory is trusted on the way to a server socket. */
+    struct vhu_sock_perms perms = dev->perms;
+    perms.trusted_dir = ovs_rundir();
     dev->vhu = vhu_dev_create(dev->socket_path,
                               dev->client ? VHU_DEV_CLIENT : VHU_DEV_SERVER,
-                              &dev->perms, netdev_vhu_guest_changed, dev,
+                              &perms, netdev_vhu_guest_changed, dev,
                               &error);
     if (!dev->vhu) {
         VLOG_ERR("%s: %s", name, error);
@@ -618,7 +621,6 @@ netdev_vhu_construct__(struct netdev *netdev, bool client)
     ovs_mutex_init(&dev->mutex);
     dev->requested_socket_path = socket_path;
     dev->perms = VHU_SOCK_PERMS_DEFAULT;
-    dev->perms.trusted_dir = ovs_rundir();
     atomic_init(&dev->tx_retries_max, NETDEV_VHU_TX_RETRIES_DEFAULT);
     dev->mtu = ETH_PAYLOAD_MAX;
     dev->requested_mtu = ETH_PAYLOAD_MAX;
@@ -776,8 +778,6 @@ netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
     const struct smap_node *node;
     struct ds error = DS_EMPTY_INITIALIZER;
     int retval = 0;
-
-    perms.trusted_dir = ovs_rundir();
 
     SMAP_FOR_EACH (node, args) {
         const char *key = node->key;
