@@ -1,11 +1,14 @@
 # The ovs-vhu module: the netdev classes and the engine, as one shared
-# library that registers the classes from its constructor.
-pkglib_LTLIBRARIES += vswitchd-plugin/libovs-vhu.la
+# library that registers the classes from its constructor.  It is built as
+# a shared library for $(pkglibdir) (-rpath), but installed by the rules
+# below rather than by libtool, which would relink it against an installed
+# libopenvswitch that no distribution ships.
+noinst_LTLIBRARIES += vswitchd-plugin/libovs-vhu.la
 vswitchd_plugin_libovs_vhu_la_SOURCES = \
 	vswitchd-plugin/netdev-vhu.c \
 	vswitchd-plugin/netdev-vhu.h
 vswitchd_plugin_libovs_vhu_la_LIBADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
-vswitchd_plugin_libovs_vhu_la_LDFLAGS = -avoid-version
+vswitchd_plugin_libovs_vhu_la_LDFLAGS = -avoid-version -rpath '$(pkglibdir)'
 
 # Open vSwitch's ovs-vswitchd, relinked from the objects of the OVS build
 # with the module added.  In the build tree it keeps the name ovs-vswitchd,
@@ -25,15 +28,67 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 	$(OVS_LIBSFLOW) \
 	$(OVS_LIBOPENVSWITCH)
 
+# "make install": ovs-vswitchd-vhu runs against the Open vSwitch shared
+# libraries it was linked with, which no distribution installs (Debian's
+# and Fedora's ovs-vswitchd are linked statically), so they are installed
+# privately, with the module, in $(pkglibdir).  libtool leaves the build
+# trees in the RUNPATH of what it links; patchelf points the installed
+# copies at $(pkglibdir) instead, so that nothing installed looks into a
+# build tree.
+OVS_PRIVATE_LIBS = \
+	$(OVS_LIBOPENVSWITCH) \
+	$(OVS_LIBSFLOW) \
+	$(OVS_LIBOFPROTO) \
+	vswitchd-plugin/libovs-vhu.la
+# The file each libtool library $(1) is loaded as (its soname).
+ovs_vhu_dlname = `$(SED) -n "s/^dlname='\(.*\)'$$/\1/p" $(1)`
+OVS_VHU_PATCHELF = \
+	if test "$(PATCHELF)" = no; then \
+	  echo "patchelf is needed to install (apt-get install patchelf)" >&2; \
+	  exit 1; \
+	fi; $(PATCHELF)
+
 install-exec-local: install-ovs-vswitchd-vhu
-install-ovs-vswitchd-vhu: vswitchd-plugin/ovs-vswitchd
-	$(MKDIR_P) '$(DESTDIR)$(sbindir)'
-	$(LIBTOOL) --mode=install $(INSTALL_PROGRAM) \
-		vswitchd-plugin/ovs-vswitchd '$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
+install-ovs-vswitchd-vhu: vswitchd-plugin/ovs-vswitchd $(OVS_PRIVATE_LIBS)
+	$(MKDIR_P) '$(DESTDIR)$(sbindir)' '$(DESTDIR)$(pkglibdir)'
+	@set -e; for la in $(OVS_PRIVATE_LIBS); do \
+	  so=$(call ovs_vhu_dlname,$$la); \
+	  test -n "$$so" || { echo "$$la: no shared library" >&2; exit 1; }; \
+	  echo " installing $$so in $(pkglibdir)"; \
+	  $(INSTALL_DATA) "`dirname $$la`/.libs/$$so" \
+	    '$(DESTDIR)$(pkglibdir)/'"$$so"; \
+	  $(OVS_VHU_PATCHELF) --set-rpath '$(pkglibdir)' \
+	    '$(DESTDIR)$(pkglibdir)/'"$$so"; \
+	done
+	$(INSTALL_PROGRAM) vswitchd-plugin/.libs/ovs-vswitchd \
+		'$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
+	@$(OVS_VHU_PATCHELF) --set-rpath '$(pkglibdir)' \
+		'$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
+# After automake's own rules have installed bin_PROGRAMS.
+install-exec-hook:
+	@$(OVS_VHU_PATCHELF) --set-rpath '$(pkglibdir)' \
+		'$(DESTDIR)$(bindir)/ovs-vhu-bench'
 uninstall-local: uninstall-ovs-vswitchd-vhu
 uninstall-ovs-vswitchd-vhu:
 	rm -f '$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
+	@for la in $(OVS_PRIVATE_LIBS); do \
+	  so=$(call ovs_vhu_dlname,$$la); \
+	  echo " rm -f $(pkglibdir)/$$so"; \
+	  rm -f '$(DESTDIR)$(pkglibdir)/'"$$so"; \
+	done
+	-rmdir '$(DESTDIR)$(pkglibdir)' 2>/dev/null
 .PHONY: install-ovs-vswitchd-vhu uninstall-ovs-vswitchd-vhu
+
+# "make installcheck": the installed ovs-vswitchd-vhu starts with what was
+# installed, whatever happens to the build trees.
+installcheck-local:
+	@if LD_TRACE_LOADED_OBJECTS=1 '$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu' \
+	    | grep -E 'not found|$(OVS_BUILDDIR)|$(abs_top_builddir)'; then \
+	  echo "ovs-vswitchd-vhu loads libraries from outside $(pkglibdir)" >&2; \
+	  exit 1; \
+	fi
+	'$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu' --version \
+	  | grep -x 'ovs-vhu $(PACKAGE_VERSION)'
 
 dist_man_MANS += vswitchd-plugin/ovs-vswitchd-vhu.8
 dist_man_MANS += vswitchd-plugin/ovs-vhu.7
