@@ -62,16 +62,25 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-switch.at \
 	tests/system-testpmd.at \
 	tests/system-soak.at
+PACKAGING_TESTSUITE_AT = \
+	tests/packaging-testsuite.at \
+	tests/ovs-vhu-macros.at \
+	tests/packaging-dist.at \
+	tests/packaging-deb.at \
+	tests/packaging-rpm.at
 TESTSUITE = $(srcdir)/tests/testsuite
 SYSTEM_TESTSUITE = $(srcdir)/tests/system-testsuite
+PACKAGING_TESTSUITE = $(srcdir)/tests/packaging-testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
 SYSTEM_TESTSUITE_DIR = $(abs_top_builddir)/tests/system-testsuite.dir
 
 EXTRA_DIST += \
 	$(TESTSUITE_AT) \
 	$(SYSTEM_TESTSUITE_AT) \
+	$(PACKAGING_TESTSUITE_AT) \
 	$(TESTSUITE) \
 	$(SYSTEM_TESTSUITE) \
+	$(PACKAGING_TESTSUITE) \
 	tests/atlocal.in \
 	tests/netns/ovs-vswitchd \
 	tests/vhu-qemu-guest \
@@ -102,6 +111,9 @@ $(TESTSUITE): $(srcdir)/package.m4 $(TESTSUITE_AT)
 $(SYSTEM_TESTSUITE): $(srcdir)/package.m4 $(SYSTEM_TESTSUITE_AT)
 	$(AM_V_GEN)$(AUTOTEST) -o $@.tmp $@.at && mv $@.tmp $@
 
+$(PACKAGING_TESTSUITE): $(srcdir)/package.m4 $(PACKAGING_TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -o $@.tmp $@.at && mv $@.tmp $@
+
 # "make check" runs the unit and autotest suites; they need no root.
 check-local: $(TESTSUITE) tests/atlocal all
 	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
@@ -114,11 +126,22 @@ check-system: $(SYSTEM_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 		AUTOTEST_PATH='$(AUTOTEST_PATH)' $(TESTSUITEFLAGS)
 .PHONY: check-system
 
+# "make check-packaging" runs the packaging tests: "make dist" and "make
+# distcheck", the Debian package built from a clone, installed into this
+# machine, run through openvswitch-switch's service script and removed, and
+# the RPM spec.  They need root and a clone.
+check-packaging: $(PACKAGING_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
+	$(SHELL) '$(PACKAGING_TESTSUITE)' -C tests \
+		AUTOTEST_PATH='tests' $(TESTSUITEFLAGS)
+.PHONY: check-packaging
+
 clean-local: clean-testsuites
 clean-testsuites:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 	test ! -f '$(SYSTEM_TESTSUITE)' \
 	  || $(SHELL) '$(SYSTEM_TESTSUITE)' -C tests --clean
+	test ! -f '$(PACKAGING_TESTSUITE)' \
+	  || $(SHELL) '$(PACKAGING_TESTSUITE)' -C tests --clean
 .PHONY: clean-testsuites
 
 # The engine, the module, our ovs-vswitchd, the unit test driver and the
