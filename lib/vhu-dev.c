@@ -1190,6 +1190,21 @@ vhu_handle_set_status(struct vhu_request_ctx *ctx)
         return vhu_refuse(ctx, EINVAL, "device status %#"PRIx64" is more "
                           "than 8 bits", status);
     }
+    if (status & VHU_VIRTIO_STATUS_DRIVER_OK
+        && !(ctx->dev->status & VHU_VIRTIO_STATUS_DRIVER_OK)
+        && !ctx->dev->mem) {
+        /* QEMU gets here when the guest's memory is not shared (no
+         * memory backend with share=on): it has no fd to send, so it
+         * sends no memory table, and says nothing.  The port would just
+         * stay down. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+        VLOG_WARN_RL(&rl, "%s: the frontend's driver is ready but sent no "
+                     "memory table, so no queue can run: is the guest's "
+                     "memory shared (QEMU: share=on)?", ctx->dev->name);
+        vhu_dev_set_error(ctx->dev, "driver ready without a memory table "
+                          "(guest memory not shared?)");
+    }
     ctx->dev->status = status;
     ctx->dev->changed = true;
     return 0;

@@ -1225,6 +1225,27 @@ attack_kick_first(const struct target *t)
     return works_then_close(fe);
 }
 
+/* QEMU without a shared memory backend: the driver gets ready (DRIVER_OK)
+ * with its rings set up but no memory table, because QEMU has no fd to
+ * send for guest memory.  The switch cannot run the rings; it says why in
+ * its log, and runs them once memory comes. */
+static const char *
+attack_driver_ok_without_memory(const struct target *t)
+{
+    struct vhu_fe *fe = fe_open(t, REGION);
+    uint64_t status = (VHU_VIRTIO_STATUS_ACKNOWLEDGE | VHU_VIRTIO_STATUS_DRIVER
+                       | VHU_VIRTIO_STATUS_FEATURES_OK
+                       | VHU_VIRTIO_STATUS_DRIVER_OK);
+
+    prepare(fe, PREP_NEGOTIATED);
+    setup_vrings(fe);
+    VHU_CHECK(!vhu_fe_send(fe, VHU_SET_STATUS, VHU_MSG_VERSION, &status,
+                           sizeof status, NULL, 0));
+    VHU_CHECK(!vhu_fe_share_memory(fe));
+    post_rx_buffers(fe);
+    return works_then_close(fe);
+}
+
 /* A new size (or base) for a running ring, without stopping it first. */
 static const char *
 attack_num_while_running(const struct target *t)
@@ -1526,6 +1547,8 @@ list_attacks(void)
            attack_rings_before_memory);
     add_fn("a kick fd before the ring's size and addresses",
            attack_kick_first);
+    add_fn("driver ready without a memory table",
+           attack_driver_ok_without_memory);
     add_fn("SET_VRING_NUM on a running ring", attack_num_while_running);
     add_fn("memory table replaced while the queues run",
            attack_memory_replaced);
