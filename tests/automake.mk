@@ -129,10 +129,11 @@ check-system: $(SYSTEM_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 # "make check-packaging" runs the packaging tests: "make dist" and "make
 # distcheck", the Debian package built from a clone, installed into this
 # machine, run through openvswitch-switch's service script and removed, and
-# the RPM spec.  They need root and a clone.
+# the RPM spec.  They need root and a clone.  Three run at once by default:
+# much of each is a configure script or a link, one CPU's work.
 check-packaging: $(PACKAGING_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 	$(SHELL) '$(PACKAGING_TESTSUITE)' -C tests \
-		AUTOTEST_PATH='tests' $(TESTSUITEFLAGS)
+		AUTOTEST_PATH='tests' -j3 $(TESTSUITEFLAGS)
 .PHONY: check-packaging
 
 clean-local: clean-testsuites
