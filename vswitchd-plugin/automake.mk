@@ -29,9 +29,11 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 	$(OVS_LIBOPENVSWITCH)
 
 # "make install": ovs-vswitchd-vhu runs against the Open vSwitch shared
-# libraries it was linked with, which no distribution installs (Debian's
-# and Fedora's ovs-vswitchd are linked statically), so they are installed
-# privately, with the module, in $(pkglibdir).  libtool leaves the build
+# libraries it was linked with, which are private to the Open vSwitch build
+# (Debian's ovs-vswitchd is linked statically and ships none; a
+# distribution that ships them may have built them with other options,
+# such as DPDK, that change OVS's internal structures), so they are
+# installed privately, with the module, in $(pkglibdir).  libtool leaves the build
 # trees in the RUNPATH of what it links; patchelf points the installed
 # copies at $(pkglibdir) instead, so that nothing installed looks into a
 # build tree.
