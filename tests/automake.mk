@@ -130,10 +130,18 @@ check-system: $(SYSTEM_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 # distcheck", the Debian package built from a clone, installed into this
 # machine, run through openvswitch-switch's service script and removed, and
 # the RPM spec.  They need root and a clone.  Three run at once by default:
-# much of each is a configure script or a link, one CPU's work.
+# much of each is a configure script or a link, one CPU's work.  They share
+# one "make dist" tarball, made first and kept apart in tests/packaging/
+# (a "make dist" of their own in this tree would race with the others').
+PACKAGING_TARBALL = tests/packaging/$(distdir).tar.gz
 check-packaging: $(PACKAGING_TESTSUITE) tests/atlocal all $(check_PROGRAMS)
+	$(MAKE) $(AM_MAKEFLAGS) dist
+	$(MKDIR_P) tests/packaging
+	mv $(distdir).tar.gz $(PACKAGING_TARBALL)
 	$(SHELL) '$(PACKAGING_TESTSUITE)' -C tests \
-		AUTOTEST_PATH='tests' -j3 $(TESTSUITEFLAGS)
+		AUTOTEST_PATH='tests' \
+		VHU_TARBALL='$(abs_builddir)/$(PACKAGING_TARBALL)' \
+		-j3 $(TESTSUITEFLAGS)
 .PHONY: check-packaging
 
 clean-local: clean-testsuites
@@ -143,6 +151,7 @@ clean-testsuites:
 	  || $(SHELL) '$(SYSTEM_TESTSUITE)' -C tests --clean
 	test ! -f '$(PACKAGING_TESTSUITE)' \
 	  || $(SHELL) '$(PACKAGING_TESTSUITE)' -C tests --clean
+	rm -rf tests/packaging
 .PHONY: clean-testsuites
 
 # The engine, the module, our ovs-vswitchd, the unit test driver and the
