@@ -33,10 +33,10 @@ vswitchd_plugin_ovs_vswitchd_LDADD = \
 # (Debian's ovs-vswitchd is linked statically and ships none; a
 # distribution that ships them may have built them with other options,
 # such as DPDK, that change OVS's internal structures), so they are
-# installed privately, with the module, in $(pkglibdir).  libtool leaves the build
-# trees in the RUNPATH of what it links; patchelf points the installed
-# copies at $(pkglibdir) instead, so that nothing installed looks into a
-# build tree.
+# installed privately, with the module, in $(pkglibdir).  libtool leaves
+# the build trees in the RUNPATH of what it links; patchelf points the
+# installed copies at $(pkglibdir) instead, so that nothing installed looks
+# into a build tree.
 OVS_PRIVATE_LIBS = \
 	$(OVS_LIBOPENVSWITCH) \
 	$(OVS_LIBSFLOW) \
