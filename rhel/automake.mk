@@ -11,11 +11,12 @@ EXTRA_DIST += \
 # "make rpm-srpm" and "make rpm": the source or binary package, built by
 # rpmbuild in rpm/rpmbuild/ of the build tree from "make dist"'s tarball and
 # the Open vSwitch release tarball RPM_OVS_TARBALL, which must be Open
-# vSwitch RPM_OVS_VERSION (Debian's openvswitch-source is 3.1.0).  On Debian,
+# vSwitch RPM_OVS_VERSION (by default the one this tree is configured
+# against; Debian's openvswitch-source is 3.1.0).  On Debian,
 # RPMBUILD_OPT=--nodeps: its RPM database knows none of the BuildRequires.
 RPMBUILD_TOP = $(abs_top_builddir)/rpm/rpmbuild
 RPM_OVS_TARBALL = /usr/src/openvswitch/openvswitch.tar.gz
-RPM_OVS_VERSION = 3.1.0
+RPM_OVS_VERSION = $(OVS_VERSION)
 RPMBUILD_OPT =
 RPMBUILD = rpmbuild -D '_topdir $(RPMBUILD_TOP)' \
 	-D 'ovsver $(RPM_OVS_VERSION)' $(RPMBUILD_OPT)
