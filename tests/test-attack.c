@@ -1388,8 +1388,10 @@ attack_kick_storm(const struct target *t)
 }
 
 /* Where attack_rewritten_descriptors() writes 1 if the queue stopped,
- * else 0. */
+ * else 0, and how many rewritten descriptors it published: each one the
+ * switch may have read as a frame too big for it, and dropped. */
 #define REWRITE_RESULT "attack-rewrite-stopped"
+#define REWRITE_PUBLISHED "attack-rewrite-published"
 
 struct rewriter {
     struct vhu_vring_desc *desc;
@@ -1433,11 +1435,13 @@ attack_rewritten_descriptors(const struct target *t)
     /* Publish the same 32 descriptors again each time the switch used
      * them, for a second or until it stops the queue. */
     long long int deadline = time_msec() + 1000;
+    unsigned long long int n_published = 0;
     while (time_msec() < deadline) {
         uint16_t used = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
 
         if ((uint16_t) (vr->avail_idx - used) < 32) {
             vhu_fe_publish(fe, 1, RAW_DESC + vr->avail_idx % 32);
+            n_published++;
         } else {
             xnanosleep(10 * 1000);
         }
@@ -1453,6 +1457,9 @@ attack_rewritten_descriptors(const struct target *t)
     bool stopped = !wait_back(fe, seq, BACK_MS, false);
     FILE *result = fopen(REWRITE_RESULT, "w");
     VHU_CHECK(result && fprintf(result, "%d\n", stopped) > 0
+              && !fclose(result));
+    result = fopen(REWRITE_PUBLISHED, "w");
+    VHU_CHECK(result && fprintf(result, "%llu\n", n_published) > 0
               && !fclose(result));
     fe_close(fe);
     return "the switch read each descriptor once; the other queue pair "

@@ -42,7 +42,9 @@
 
 #define VHU_FE_GPA_BASE 0x100000000ULL
 #define VHU_FE_GPA_GAP 0x10000000ULL     /* Between consecutive regions. */
-#define VHU_FE_REPLY_TIMEOUT_MS 5000
+/* Only a backend that does not answer waits this long; a busy host may
+ * leave a healthy one without a CPU for seconds. */
+#define VHU_FE_REPLY_TIMEOUT_MS 30000
 
 /* How vhu_fe_tx() lays a packet out in descriptors. */
 enum vhu_fe_layout {
