@@ -10,6 +10,8 @@ lib_libvhu_la_SOURCES = \
 	lib/vhu-mem.h \
 	lib/vhu-msg.c \
 	lib/vhu-msg.h \
+	lib/vhu-ring-state.c \
+	lib/vhu-ring-state.h \
 	lib/vhu-sock-dir.c \
 	lib/vhu-sock-dir.h \
 	lib/vhu-virtio.h \

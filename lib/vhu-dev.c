@@ -44,6 +44,7 @@
 #include "vhu-features.h"
 #include "vhu-mem.h"
 #include "vhu-msg.h"
+#include "vhu-ring-state.h"
 #include "vhu-sock-dir.h"
 
 VLOG_DEFINE_THIS_MODULE(vhu_dev);
@@ -51,6 +52,10 @@ VLOG_DEFINE_THIS_MODULE(vhu_dev);
 COVERAGE_DEFINE(vhu_request_refused);
 COVERAGE_DEFINE(vhu_connect_failed);
 COVERAGE_DEFINE(vhu_disconnect);
+COVERAGE_DEFINE(vhu_ring_resumed);
+COVERAGE_DEFINE(vhu_ring_record_rejected);
+COVERAGE_DEFINE(vhu_ring_replayed);
+COVERAGE_DEFINE(vhu_ring_handback_finished);
 
 /* Requests handled per vhu_dev_run() call, so that a frontend that talks
  * without pause cannot starve other devices of the control thread. */
@@ -67,6 +72,10 @@ struct vhu_vring_ctl {
                                  * since (GET_VRING_BASE, or a new size or
                                  * base: see vhu_dev_restart_later()). */
     bool enabled;               /* SET_VRING_ENABLE. */
+    bool check_record;          /* Not started yet on this connection: the
+                                 * next start weighs the ring record. */
+    const char *resumed_from;   /* How the last start on this connection
+                                 * chose its position, for vhu/show. */
     int kick_fd;
     int err_fd;
     uint64_t n_kicks;           /* Kicks counted on 'kick_fd'. */
@@ -113,11 +122,16 @@ struct vhu_dev {
     uint64_t n_connects OVS_GUARDED;
     uint64_t n_errors OVS_GUARDED;
     uint64_t n_faults_seen OVS_GUARDED; /* Queue faults in 'last_error'. */
+    uint64_t n_resumed OVS_GUARDED;     /* Queues resumed from a record. */
+    uint64_t n_rejected OVS_GUARDED;    /* Records the ring disagreed with. */
+    uint64_t n_replayed OVS_GUARDED;    /* See struct vhu_ring_resume. */
+    uint64_t n_finished OVS_GUARDED;
 
     long long int connected_since OVS_GUARDED;  /* Wall clock, ms. */
     char last_error[160] OVS_GUARDED;
 
     struct vhu_vq_slot *vqs;    /* VHU_MAX_VRINGS of them. */
+    struct vhu_ring_state *ring_state;  /* Their records. */
 };
 
 static void vhu_dev_disconnect(struct vhu_dev *dev, const char *why)
@@ -169,6 +183,7 @@ vhu_dev_alloc(const char *name, enum vhu_dev_mode mode,
     vhu_msg_reader_init(&dev->reader);
     dev->backoff = VHU_DEV_MIN_BACKOFF_MS;
     dev->vqs = xzalloc_cacheline(VHU_MAX_VRINGS * sizeof *dev->vqs);
+    dev->ring_state = vhu_ring_state_create(NULL, VHU_MAX_VRINGS, NULL);
     for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
         struct vhu_vq *vq = vhu_dev_vq(dev, i);
 
@@ -178,8 +193,11 @@ vhu_dev_alloc(const char *name, enum vhu_dev_mode mode,
         vq->avail_wrap = vq->used_wrap = true;  /* The spec's start. */
         vq->name = dev->name;
         vq->index = i;
+        vq->record = vhu_ring_state_record(dev->ring_state, i);
+        vq->marker = vhu_ring_state_marker(dev->ring_state);
         dev->ctl[i].kick_fd = -1;
         dev->ctl[i].err_fd = -1;
+        dev->ctl[i].check_record = true;
     }
     return dev;
 }
@@ -432,8 +450,39 @@ vhu_dev_destroy(struct vhu_dev *dev)
 
     ovs_mutex_destroy(&dev->mutex);
     free_cacheline(dev->vqs);
+    vhu_ring_state_destroy(dev->ring_state);
     free(dev->name);
     free(dev);
+}
+
+/* Keeps the records of 'dev''s queues in the file 'path' from now on, and
+ * resumes from what it holds (see vhu-ring-state.h).  Call it before the
+ * first connection.  Returns 0, or an errno value with a message in
+ * '*errorp' (then the records stay in private memory). */
+int
+vhu_dev_set_ring_state_file(struct vhu_dev *dev, const char *path,
+                            char **errorp)
+{
+    struct vhu_ring_state *rs = vhu_ring_state_create(path, VHU_MAX_VRINGS,
+                                                      errorp);
+    if (!rs) {
+        return EINVAL;
+    }
+
+    ovs_mutex_lock(&dev->mutex);
+    struct vhu_ring_state *old = dev->ring_state;
+    for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
+        struct vhu_vq *vq = vhu_dev_vq(dev, i);
+
+        vhu_vq_stop(vq);
+        vq->record = vhu_ring_state_record(rs, i);
+        vq->marker = vhu_ring_state_marker(rs);
+        vhu_vq_leave(vq);
+    }
+    dev->ring_state = rs;
+    ovs_mutex_unlock(&dev->mutex);
+    vhu_ring_state_destroy(old);
+    return 0;
 }
 
 const char *
@@ -496,6 +545,68 @@ vhu_dev_map_vring(struct vhu_dev *dev, struct vhu_vq *vq,
             && IS_POW2(size));
 }
 
+/* On the first start of stopped vring 'idx' on a connection, set up as
+ * 'layout': picks where it resumes, from its record or the frontend's base
+ * (see vhu-ring-state.h), and says which in the log. */
+static void
+vhu_dev_resume_from_record(struct vhu_dev *dev, unsigned int idx,
+                           const struct vhu_ring_layout *layout)
+    OVS_REQUIRES(dev->mutex)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(20, 40);
+    struct vhu_vring_ctl *ctl = &dev->ctl[idx];
+    struct vhu_vq *vq = vhu_dev_vq(dev, idx);
+    struct vhu_ring_resume r;
+
+    if (!ctl->check_record) {
+        return;
+    }
+    ctl->check_record = false;
+
+    vhu_ring_resume(vq, layout, &r);
+    if (!r.applies) {
+        VLOG_DBG("%s: virtqueue %u: no ring record applies (%s)", dev->name,
+                 idx, r.ignored);
+        return;
+    }
+
+    if (r.rejected) {
+        dev->n_rejected++;
+        COVERAGE_INC(vhu_ring_record_rejected);
+        ctl->resumed_from = "the frontend's base (the ring record "
+                            "disagreed with the ring)";
+        VLOG_WARN_RL(&rl, "%s: virtqueue %u: not resuming from the ring "
+                     "record: %s; following the frontend's base %#"PRIx32,
+                     dev->name, idx, r.rejected, r.frontend_base);
+        return;
+    }
+
+    dev->n_resumed++;
+    dev->n_replayed += r.replayed;
+    dev->n_finished += r.finished;
+    COVERAGE_INC(vhu_ring_resumed);
+    COVERAGE_ADD(vhu_ring_replayed, r.replayed);
+    COVERAGE_ADD(vhu_ring_handback_finished, r.finished);
+    if (vq->packed) {
+        ctl->resumed_from = "the ring record";
+        VLOG_INFO_RL(&rl, "%s: virtqueue %u: resuming at %"PRIu32" (wrap %d) "
+                     "from the ring record, %s the frontend's base %"PRIu32
+                     " (wrap %d); %d buffer(s) in flight handed back, %d to "
+                     "take again", dev->name, idx, r.position & 0x7fff,
+                     r.position >> 15 & 1,
+                     r.frontend_agreed ? "as" : "instead of",
+                     r.frontend_base & 0x7fff, r.frontend_base >> 15 & 1,
+                     r.finished, r.replayed);
+    } else {
+        ctl->resumed_from = "the used index, as the ring record says";
+        VLOG_INFO_RL(&rl, "%s: virtqueue %u: resuming at used index %"PRIu32
+                     ", where the ring record says (the frontend's base %"
+                     PRIu32"); %d descriptor(s) taken and never handed on "
+                     "to take again", dev->name, idx, r.position,
+                     r.frontend_base, r.replayed);
+    }
+}
+
 /* Brings stopped 'vq' in line with what the frontend has set up: the
  * features, the memory table, and whether bursts may use it. */
 static void
@@ -536,10 +647,27 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
                          vq->packed ? "packed" : "split", ctl->size);
         }
     }
-    if (vq->ready && (!was_ready || vq->packed != was_packed)) {
-        vq->ready = (vq->packed
-                     ? vhu_vq_start_packed(vq)
-                     : vhu_vq_start_split(vq));
+    if (vq->ready) {
+        struct vhu_ring_layout layout = {
+            .features = f,
+            .mem_generation = vhu_mem_generation(dev->mem),
+            .desc_uaddr = ctl->desc_uaddr,
+            .avail_uaddr = ctl->avail_uaddr,
+            .used_uaddr = ctl->used_uaddr,
+            .size = ctl->size,
+        };
+
+        if (!was_ready || vq->packed != was_packed) {
+            vhu_dev_resume_from_record(dev, idx, &layout);
+            vq->ready = (vq->packed
+                         ? vhu_vq_start_packed(vq)
+                         : vhu_vq_start_split(vq));
+            if (vq->ready) {
+                vhu_ring_record_start(vq, &layout);
+            }
+        } else {
+            vhu_ring_record_update(vq, &layout);
+        }
     }
     if (vq->ready != was_ready) {
         dev->changed = true;
@@ -611,6 +739,7 @@ vhu_dev_reset(struct vhu_dev *dev)
         vhu_close_fd(&ctl->err_fd);
         memset(ctl, 0, sizeof *ctl);
         ctl->kick_fd = ctl->err_fd = -1;
+        ctl->check_record = true;
 
         /* In one critical section with the reset of its indexes, or a
          * burst could walk the old ring again from index 0. */
@@ -986,6 +1115,9 @@ vhu_handle_get_vring_base(struct vhu_request_ctx *ctx)
     ctl->started = false;
     vhu_close_fd(&ctl->kick_fd);
     vhu_close_fd(&vq->call_fd);
+    if (vq->ready) {
+        vhu_ring_record_handed_back(vq);
+    }
     ctx->reply.state.index = idx;
     if (vq->packed) {
         /* The avail position and wrap counter in the lower half, the used
@@ -1602,6 +1734,10 @@ vhu_dev_get_state(struct vhu_dev *dev, struct vhu_dev_state *state)
     state->status = dev->status;
     state->n_connects = dev->n_connects;
     state->n_errors = dev->n_errors;
+    state->n_ring_resumed = dev->n_resumed;
+    state->n_ring_rejected = dev->n_rejected;
+    state->n_ring_replayed = dev->n_replayed;
+    state->n_ring_finished = dev->n_finished;
     state->connected_since = dev->sock >= 0 ? dev->connected_since : 0;
     for (unsigned int i = 0; i < VHU_MAX_VRINGS; i++) {
         struct vhu_vq *vq = vhu_dev_vq(dev, i);
@@ -1825,6 +1961,9 @@ vhu_dev_show_vring(struct vhu_dev *dev, unsigned int idx, struct ds *s)
                   "%"PRIu64", kicks %"PRIu64", calls %"PRIu64"%s\n",
                   stats.packets, stats.bytes, stats.dropped, ctl->n_kicks,
                   stats.calls, vq->call_fd < 0 ? " (no call fd)" : "");
+    if (ctl->resumed_from) {
+        ds_put_format(s, "    resumed from %s\n", ctl->resumed_from);
+    }
     if (n_faults) {
         ds_put_format(s, "    faults %llu%s%s\n", n_faults,
                       broken ? ", broken: " : "",
@@ -1851,6 +1990,14 @@ vhu_dev_show(struct vhu_dev *dev, struct ds *s)
     if (dev->last_error[0]) {
         ds_put_format(s, "  last error: %s\n", dev->last_error);
     }
+    ds_put_format(s, "  ring record: %s; %"PRIu64" queue(s) resumed from "
+                  "it, %"PRIu64" disagreed with the ring, %"PRIu64" "
+                  "hand-back(s) finished, %"PRIu64" taken again\n",
+                  (vhu_ring_state_path(dev->ring_state)
+                   ? vhu_ring_state_path(dev->ring_state)
+                   : "in memory only"),
+                  dev->n_resumed, dev->n_rejected, dev->n_finished,
+                  dev->n_replayed);
 
     ds_put_format(s, "  features: %#"PRIx64" ", dev->features);
     vhu_format_features(s, VHU_FEATURES_VIRTIO, dev->features);

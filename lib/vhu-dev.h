@@ -146,6 +146,8 @@ int vhu_dev_set_sock_perms(struct vhu_dev *, const struct vhu_sock_perms *,
 struct vhu_dev *vhu_dev_create_connected(const char *name, int sock,
                                          vhu_dev_changed_cb *, void *aux);
 void vhu_dev_destroy(struct vhu_dev *);
+int vhu_dev_set_ring_state_file(struct vhu_dev *, const char *path,
+                                char **errorp);
 
 void vhu_dev_run(struct vhu_dev *);
 void vhu_dev_wait(struct vhu_dev *);
@@ -170,6 +172,10 @@ struct vhu_dev_state {
     uint64_t n_connects;        /* Connections made so far. */
     uint64_t n_faults;          /* Queues broken so far. */
     uint64_t n_errors;          /* Requests refused so far. */
+    uint64_t n_ring_resumed;    /* Queues resumed from their ring record. */
+    uint64_t n_ring_rejected;   /* Ring records the rings disagreed with. */
+    uint64_t n_ring_replayed;   /* Descriptors or buffers taken again. */
+    uint64_t n_ring_finished;   /* Hand-backs finished from a record. */
     long long int connected_since;  /* Wall-clock ms, if connected. */
     char last_error[160];       /* The last refusal, protocol error, failed
                                  * connection or broken queue, or "". */

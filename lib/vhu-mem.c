@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "ovs-atomic.h"
 #include "util.h"
 
@@ -35,6 +36,8 @@ struct vhu_mem_map {
     void *addr;
     size_t size;
     int fd;
+    dev_t file_dev;             /* Which file 'fd' is: the same guest */
+    ino_t file_ino;             /* memory comes back in the same file. */
 };
 
 static void
@@ -109,7 +112,8 @@ add_overflows(uint64_t a, uint64_t b)
  * or a message for the operator. */
 static char *
 vhu_mem_check_region(const struct vhu_mem *mem,
-                     const struct vhu_mem_region_desc *desc, int fd)
+                     const struct vhu_mem_region_desc *desc, int fd,
+                     struct stat *stp)
 {
     struct stat st;
 
@@ -154,6 +158,7 @@ vhu_mem_check_region(const struct vhu_mem *mem,
                          (intmax_t) st.st_size, desc->mmap_offset,
                          desc->memory_size);
     }
+    *stp = st;
     return NULL;
 }
 
@@ -196,7 +201,8 @@ vhu_mem_add_region(struct vhu_mem *mem,
         return 0;
     }
 
-    char *error = vhu_mem_check_region(mem, desc, fd);
+    struct stat st = { .st_ino = 0 };
+    char *error = vhu_mem_check_region(mem, desc, fd, &st);
     if (error) {
         close(fd);
         *errorp = error;
@@ -229,6 +235,8 @@ vhu_mem_add_region(struct vhu_mem *mem,
     map->addr = addr;
     map->size = size;
     map->fd = fd;
+    map->file_dev = st.st_dev;
+    map->file_ino = st.st_ino;
 
     struct vhu_mem_region *r = &mem->regions[mem->n_regions++];
     r->guest_phys_addr = desc->guest_phys_addr;
@@ -308,4 +316,29 @@ void *
 vhu_mem_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
 {
     return vhu_mem_lookup_whole(mem, uva, len, true);
+}
+
+/* Returns a tag of what 'mem' maps: each region's addresses and size, and
+ * the file and offset it comes from.  A frontend that reconnects with the
+ * same guest memory (the same memfd or hugetlbfs file, at the same places)
+ * gets the same tag, in this process or another; a restarted guest, whose
+ * memory is a new file, gets another.  The order of the regions does not
+ * matter. */
+uint64_t
+vhu_mem_generation(const struct vhu_mem *mem)
+{
+    uint64_t tag = 0;
+
+    for (size_t i = 0; mem && i < mem->n_regions; i++) {
+        const struct vhu_mem_region *r = &mem->regions[i];
+        uint64_t fields[] = {
+            r->guest_phys_addr, r->size, r->userspace_addr,
+            r->host_addr - (uint8_t *) r->map->addr,
+            r->map->file_dev, r->map->file_ino,
+        };
+
+        tag ^= ((uint64_t) hash_bytes64(fields, sizeof fields, 0) << 32
+                | hash_bytes64(fields, sizeof fields, 1));
+    }
+    return tag;
 }

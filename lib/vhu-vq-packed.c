@@ -43,24 +43,6 @@
 
 VLOG_DEFINE_THIS_MODULE(vhu_vq_packed);
 
-/* Used descriptors written back at once; a burst with more writes back
- * every time it has this many.  It also bounds the buffers one packet can
- * take in an enqueue: 256 of the smallest buffers a guest posts (a few
- * hundred bytes) hold the largest frame (9728 bytes). */
-#define VHU_PACKED_BATCH 256
-
-/* A buffer used and not yet handed back. */
-struct vhu_packed_used {
-    uint16_t id;
-    uint16_t n_descs;           /* Ring descriptors the buffer took. */
-    uint32_t len;               /* Bytes we wrote into it. */
-};
-
-struct vhu_packed_batch {
-    int n;
-    struct vhu_packed_used used[VHU_PACKED_BATCH];
-};
-
 /* Where position 'pos' with wrap counter 'wrap' lies in the sequence of
  * positions that runs over two laps, 0 to 2 * size - 1, so that event
  * offsets compare as free-running indexes do on a split ring. */
@@ -121,18 +103,55 @@ vhu_packed_used_flags(bool wrap, uint32_t len)
             | (len ? VHU_VRING_DESC_F_WRITE : 0));
 }
 
-/* Hands the buffers in 'b' back to the guest as used descriptors from
- * 'last_used_idx' on, and notifies it if it asked for it.  With
- * 'as_one', one descriptor for the last buffer stands for them all (only
- * for buffers we read: the guest learns no length for the others). */
+/* Writes the used descriptors for the buffers in 'b' from position '*posp'
+ * (wrap counter '*wrapp') on, and advances the two past them.  Ids and
+ * lengths go first, then, after a release barrier, the flags; the first
+ * descriptor's flags last of all, so that the guest, which polls the next
+ * descriptor only, sees none of the batch before all of it (and, for a
+ * packet in several buffers, the first buffer after the rest, as the spec
+ * asks of multi-buffer requests). */
 static void
-vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
+vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
+                      uint16_t *posp, bool *wrapp)
 {
     uint16_t pos[VHU_PACKED_BATCH];
     uint16_t flags[VHU_PACKED_BATCH];
+    uint32_t n = b->n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const struct vhu_packed_used *u = &b->used[i];
+        struct vhu_vring_packed_desc *d = &vq->packed_desc[*posp];
+
+        d->id = u->id;
+        d->len = u->len;
+        pos[i] = *posp;
+        flags[i] = vhu_packed_used_flags(*wrapp, u->len);
+        vhu_packed_advance(vq, posp, wrapp, u->n_descs);
+    }
+
+    atomic_thread_fence(memory_order_release);
+    for (uint32_t i = 1; i < n; i++) {
+        vq->packed_desc[pos[i]].flags = flags[i];
+    }
+    atomic_store_explicit((ATOMIC(uint16_t) *) &vq->packed_desc[pos[0]].flags,
+                          flags[0], memory_order_release);
+}
+
+/* Hands the buffers in 'b' (the record's batch) back to the guest as used
+ * descriptors from 'last_used_idx' on, and notifies it if it asked for it.
+ * With 'as_one', one descriptor for the last buffer stands for them all
+ * (only for buffers we read: the guest learns no length for the others).
+ *
+ * The record says where the hand-back goes before the guest can see any of
+ * it, and that it is done after the guest can see all of it (see struct
+ * vhu_ring_record): a switch killed in between leaves the batch in the
+ * record for the next one to finish. */
+static void
+vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
+{
+    struct vhu_ring_record *record = vq->record;
     uint16_t old_pos = vq->last_used_idx;
     bool old_wrap = vq->used_wrap;
-    int n_written = 0;
 
     if (!b->n) {
         return;
@@ -140,37 +159,26 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
     if (as_one) {
         struct vhu_packed_used *last = &b->used[b->n - 1];
 
-        for (int i = 0; i < b->n - 1; i++) {
+        for (uint32_t i = 0; i < b->n - 1; i++) {
             last->n_descs += b->used[i].n_descs;
         }
         b->used[0] = *last;
         b->n = 1;
     }
 
-    for (int i = 0; i < b->n; i++) {
-        const struct vhu_packed_used *u = &b->used[i];
-        struct vhu_vring_packed_desc *d
-            = &vq->packed_desc[vq->last_used_idx];
-
-        d->id = u->id;
-        d->len = u->len;
-        pos[n_written] = vq->last_used_idx;
-        flags[n_written++] = vhu_packed_used_flags(vq->used_wrap, u->len);
-
-        vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap,
-                           u->n_descs);
+    uint32_t n_descs = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        n_descs += b->used[i].n_descs;
     }
-
-    /* Ids and lengths before any flags; the first descriptor's flags last
-     * of all, so that the guest sees none of the batch before all of it
-     * (and, for a packet in several buffers, the first buffer after the
-     * rest, as the spec asks of multi-buffer requests). */
+    uint16_t end = old_pos;
+    bool end_wrap = old_wrap;
+    vhu_packed_advance(vq, &end, &end_wrap, n_descs);
+    record->pending = vhu_ring_position(end, end_wrap);
     atomic_thread_fence(memory_order_release);
-    for (int i = 1; i < n_written; i++) {
-        vq->packed_desc[pos[i]].flags = flags[i];
-    }
-    atomic_store_explicit((ATOMIC(uint16_t) *) &vq->packed_desc[pos[0]].flags,
-                          flags[0], memory_order_release);
+
+    vhu_packed_write_used(vq, b, &vq->last_used_idx, &vq->used_wrap);
+    atomic_store_explicit((ATOMIC(uint32_t) *) &record->committed,
+                          record->pending, memory_order_release);
     b->n = 0;
     vhu_vq_notify_packed(vq, old_pos, old_wrap);
 }
@@ -206,11 +214,11 @@ vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
 int
 vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 {
-    struct vhu_packed_batch batch;
+    struct vhu_packed_batch *batch = &vq->record->batch;
     enum vhu_vq_fault fault = VHU_VQ_OK;
     int n_out = 0;
 
-    batch.n = 0;
+    batch->n = 0;
     vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, false);
     while (n_out < n) {
         uint16_t pos = vq->last_avail_idx;
@@ -238,15 +246,15 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 
         vq->last_avail_idx = c.pos;
         vq->avail_wrap = c.wrap;
-        batch.used[batch.n++] = (struct vhu_packed_used) {
+        batch->used[batch->n++] = (struct vhu_packed_used) {
             .id = c.id, .n_descs = c.n_ring, .len = 0,
         };
         n_out += vhu_vq_account_dequeue(vq, ok, buf->len);
-        if (batch.n == VHU_PACKED_BATCH) {
-            vhu_packed_flush(vq, &batch, vq->in_order);
+        if (batch->n == VHU_PACKED_BATCH) {
+            vhu_packed_flush(vq, batch, vq->in_order);
         }
     }
-    vhu_packed_flush(vq, &batch, vq->in_order);
+    vhu_packed_flush(vq, batch, vq->in_order);
     if (fault) {
         vhu_vq_break(vq, fault);
     }
@@ -327,10 +335,10 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
 int
 vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
 {
-    struct vhu_packed_batch batch;
+    struct vhu_packed_batch *batch = &vq->record->batch;
     int i;
 
-    batch.n = 0;
+    batch->n = 0;
     vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, true);
     for (i = 0; i < n; i++) {
         uint16_t pos = vq->last_avail_idx;
@@ -341,13 +349,13 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
             vhu_packed_prefetch_buf(vq, pos + VHU_PREFETCH_AHEAD, true);
         }
         enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
-                                                          &wrap, &batch,
+                                                          &wrap, batch,
                                                           &fit, &batch_full);
-        if (batch_full && batch.n) {
+        if (batch_full && batch->n) {
             /* Hand back what the batch holds and try again. */
-            vhu_packed_flush(vq, &batch, false);
+            vhu_packed_flush(vq, batch, false);
             fault = vhu_packed_write_packet(vq, &pkts[i], &pos, &wrap,
-                                            &batch, &fit, &batch_full);
+                                            batch, &fit, &batch_full);
         }
         if (!vhu_vq_account_enqueue(vq, fault, fit, pkts[i].len)) {
             break;
@@ -355,7 +363,7 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
         vq->last_avail_idx = pos;
         vq->avail_wrap = wrap;
     }
-    vhu_packed_flush(vq, &batch, false);
+    vhu_packed_flush(vq, batch, false);
     return i;
 }
 
@@ -371,8 +379,10 @@ vhu_vq_start_packed(struct vhu_vq *vq)
         return false;
     }
 
-    /* We poll, so kicks from the guest would be wasted exits. */
-    vq->device_event->off_wrap = 0;
+    /* We poll, so kicks from the guest would be wasted exits.  With them
+     * disabled, the guest reads no offset: ours marks the ring as one we
+     * started (see 'marker'). */
+    vq->device_event->off_wrap = vq->marker;
     vq->device_event->flags = VHU_RING_EVENT_FLAGS_DISABLE;
     VLOG_DBG("%s: virtqueue %u started (packed): %"PRIu16" entries, next "
              "avail %"PRIu16" wrap %d, next used %"PRIu16" wrap %d",
@@ -399,4 +409,90 @@ vhu_vq_backlog_packed(const struct vhu_vq *vq)
         vhu_packed_advance(vq, &pos, &wrap, 1);
     }
     return n;
+}
+
+/* True if the flags of the descriptor at 'pos' say that it was used with
+ * wrap counter 'wrap'. */
+static bool
+vhu_packed_desc_is_used(const struct vhu_vq *vq, uint16_t pos, bool wrap)
+{
+    uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
+
+    return (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) == wrap
+            && !!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap);
+}
+
+const char *
+vhu_vq_check_position_packed(const struct vhu_vq *vq, uint16_t pos,
+                             bool wrap)
+{
+    if (pos >= vq->size) {
+        return "the position lies beyond the ring";
+    }
+    /* A driver that set its ring up anew zeroed our structure with it. */
+    if ((vhu_read_u16(&vq->device_event->flags) & 3)
+        != VHU_RING_EVENT_FLAGS_DISABLE
+        || vhu_read_u16(&vq->device_event->off_wrap) != vq->marker) {
+        return "the ring was set up anew (our mark in its device area is "
+               "gone)";
+    }
+    /* The descriptor there holds what the guest made available in this lap
+     * or what it or we wrote in the last one, never something used in this
+     * one; the descriptor before holds what we or the guest wrote since we
+     * passed it, never something used in the lap before. */
+    if (vhu_packed_desc_is_used(vq, pos, wrap)) {
+        return "the descriptor there is already used in this lap";
+    }
+    uint16_t prev = pos ? pos - 1 : vq->size - 1;
+    bool prev_wrap = pos ? wrap : !wrap;
+    if (vhu_packed_desc_is_used(vq, prev, !prev_wrap)) {
+        return "the descriptor before it was not used in its lap";
+    }
+    return NULL;
+}
+
+int
+vhu_vq_finish_handback_packed(struct vhu_vq *vq)
+{
+    const struct vhu_ring_record *record = vq->record;
+    const struct vhu_packed_batch *b = &record->batch;
+    uint16_t pos = record->committed & 0x7fff;
+    bool wrap = record->committed >> 15;
+
+    if (record->pending == record->committed) {
+        return 0;
+    }
+    if (pos >= vq->size || record->committed >> 16 || !b->n
+        || b->n > VHU_PACKED_BATCH) {
+        return -1;
+    }
+
+    uint32_t n_descs = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct vhu_packed_used *u = &b->used[i];
+
+        if (u->id >= vq->size || !u->n_descs) {
+            return -1;
+        }
+        n_descs += u->n_descs;
+    }
+    uint16_t end = pos;
+    bool end_wrap = wrap;
+    if (n_descs > vq->size) {
+        return -1;
+    }
+    vhu_packed_advance(vq, &end, &end_wrap, n_descs);
+    if (vhu_ring_position(end, end_wrap) != record->pending) {
+        return -1;
+    }
+
+    /* Before the hand-back the guest had made the first descriptor
+     * available in this lap; its used flag, written last, is there if the
+     * guest could see the whole batch. */
+    uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
+    if (!!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap) {
+        return 0;
+    }
+    vhu_packed_write_used(vq, b, &pos, &wrap);
+    return b->n;
 }

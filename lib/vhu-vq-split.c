@@ -60,14 +60,21 @@ vhu_vq_notify(struct vhu_vq *vq, uint16_t old_used)
 }
 
 /* Publishes 'n' used entries written after 'vq->last_used_idx', in one
- * index update, and notifies the guest if it asked for it. */
+ * index update, and notifies the guest if it asked for it.  The record
+ * says where the index goes before, and that it went after (see struct
+ * vhu_ring_record); the index itself tells which of the two a switch
+ * killed in between had reached. */
 static void
 vhu_vq_publish_used(struct vhu_vq *vq, uint16_t n)
 {
+    struct vhu_ring_record *record = vq->record;
     uint16_t old = vq->last_used_idx;
 
     vq->last_used_idx += n;
+    record->pending = vq->last_used_idx;
     atomic_store_explicit((ATOMIC(uint16_t) *) &vq->used->idx,
+                          vq->last_used_idx, memory_order_release);
+    atomic_store_explicit((ATOMIC(uint32_t) *) &record->committed,
                           vq->last_used_idx, memory_order_release);
     vhu_vq_notify(vq, old);
 }

@@ -70,6 +70,74 @@ enum vhu_vq_fault {
 
 const char *vhu_vq_fault_name(enum vhu_vq_fault);
 
+/* Packed rings: used descriptors written back at once; a burst with more
+ * writes back every time it has this many.  It also bounds the buffers one
+ * packet can take in an enqueue: 256 of the smallest buffers a guest posts
+ * (a few hundred bytes) hold the largest frame (9728 bytes). */
+#define VHU_PACKED_BATCH 256
+
+/* A buffer used and not yet handed back to the guest (packed rings). */
+struct vhu_packed_used {
+    uint16_t id;
+    uint16_t n_descs;           /* Ring descriptors the buffer took. */
+    uint32_t len;               /* Bytes we wrote into it. */
+};
+
+struct vhu_packed_batch {
+    uint32_t n;
+    struct vhu_packed_used used[VHU_PACKED_BATCH];
+};
+
+/* What becomes of a queue's record (below) at the control path's hands. */
+enum vhu_ring_record_state {
+    VHU_RING_RECORD_NONE,       /* Nothing recorded. */
+    VHU_RING_RECORD_RUNNING,    /* The queue ran: only the record knows
+                                 * where it got to. */
+    VHU_RING_RECORD_HANDED_BACK /* GET_VRING_BASE told the frontend. */
+};
+
+/* Where a queue's device side stands, kept where it outlives the process
+ * that runs the queue (vhu-ring-state.h: a file under the run directory,
+ * shared-mapped).  The bursts write 'committed', 'pending' and 'batch'
+ * with plain stores, as they hand buffers back to the guest:
+ *
+ *   - 'batch' holds the used buffers that the burst is about to hand back
+ *     (packed rings);
+ *   - 'pending' gets the position that handing them back will reach,
+ *     before the guest can see any of it;
+ *   - 'committed' gets the same, after the guest could see all of it.
+ *
+ * So a process killed at any point leaves either pending == committed, the
+ * position the guest was handed back up to, or a hand-back in progress
+ * from 'committed' to 'pending' that 'batch' can finish (packed) or that
+ * the used index says the outcome of (split).  A position is, for a split
+ * ring, the used index; for a packed one, the ring position in bits 0-14
+ * and the wrap counter in bit 15.
+ *
+ * The control path writes the rest when a queue starts, and the state when
+ * it stops. */
+struct vhu_ring_record {
+    uint32_t committed;
+    uint32_t pending;
+    uint32_t state;             /* enum vhu_ring_record_state. */
+    uint16_t size;
+    uint16_t marker;            /* Packed: what we wrote into the device
+                                 * event structure's 'off_wrap'. */
+    uint64_t features;
+    uint64_t mem_generation;    /* vhu_mem_generation(). */
+    uint64_t desc_uaddr;
+    uint64_t avail_uaddr;
+    uint64_t used_uaddr;
+    uint64_t reserved;
+    struct vhu_packed_batch batch;
+};
+
+static inline uint32_t
+vhu_ring_position(uint16_t pos, bool wrap)
+{
+    return pos | (uint32_t) wrap << 15;
+}
+
 /* Counters that only the burst holding the queue writes. */
 struct vhu_vq_stats {
     uint64_t packets;
@@ -133,6 +201,13 @@ struct vhu_vq {
                                  * stand for a whole batch of TX buffers. */
 
     int call_fd;                /* Eventfd to interrupt the guest, or -1. */
+
+    struct vhu_ring_record *record; /* Never NULL. */
+    uint16_t marker;            /* Packed: for the device event structure's
+                                 * 'off_wrap', which the guest ignores while
+                                 * we disable its notifications: a ring
+                                 * that still holds it was not set up anew
+                                 * since we started it. */
 
     struct vhu_vq_stats stats;
 
@@ -213,5 +288,16 @@ int vhu_vq_dequeue_packed(struct vhu_vq *, struct vhu_buf *, int n);
 int vhu_vq_enqueue_packed(struct vhu_vq *, const struct vhu_buf *, int n);
 bool vhu_vq_start_packed(struct vhu_vq *);
 int vhu_vq_backlog_packed(const struct vhu_vq *);
+
+/* For resuming from a record (vhu-ring-state.c), on a mapped ring that no
+ * burst uses.  vhu_vq_check_position_packed() returns NULL if the ring
+ * agrees that the device stands at 'pos' with wrap counter 'wrap', else
+ * why not.  vhu_vq_finish_handback_packed() finishes the hand-back that
+ * 'vq->record' says was in progress, if the guest has not seen it yet, and
+ * returns the number of buffers it handed back, or -1 if the record's batch
+ * makes no sense for the ring. */
+const char *vhu_vq_check_position_packed(const struct vhu_vq *, uint16_t pos,
+                                         bool wrap);
+int vhu_vq_finish_handback_packed(struct vhu_vq *);
 
 #endif /* vhu-vq.h */

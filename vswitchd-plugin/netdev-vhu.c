@@ -564,6 +564,14 @@ netdev_vhu_open_socket(struct netdev_vhu *dev, char **errorp)
         free(error);
         return EINVAL;
     }
+    /* Where the queues' positions outlive us (see vhu-ring-state.h). */
+    char *ring_state_path = xasprintf("%s/%s.vhu-rings", ovs_rundir(), name);
+    if (vhu_dev_set_ring_state_file(dev->vhu, ring_state_path, &error)) {
+        VLOG_WARN("%s: %s; the queues' positions will not survive a "
+                  "restart", name, error);
+        free(error);
+    }
+    free(ring_state_path);
     VLOG_INFO("%s: vhost-user %s %s", name,
               dev->client ? "client, connecting to" : "server, listening on",
               dev->socket_path);
@@ -989,6 +997,12 @@ netdev_vhu_get_status(const struct netdev *netdev, struct smap *args)
     }
     smap_add_format(args, "reconnects", "%"PRIu64,
                     state.n_connects ? state.n_connects - 1 : 0);
+    smap_add_format(args, "ring_resumed", "%"PRIu64, state.n_ring_resumed);
+    smap_add_format(args, "ring_record_rejected", "%"PRIu64,
+                    state.n_ring_rejected);
+    smap_add_format(args, "ring_handback_finished", "%"PRIu64,
+                    state.n_ring_finished);
+    smap_add_format(args, "ring_replayed", "%"PRIu64, state.n_ring_replayed);
     if (state.last_error[0]) {
         smap_add(args, "last_error", state.last_error);
     }

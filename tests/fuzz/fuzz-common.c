@@ -315,7 +315,12 @@ vhu_fuzz_guest_write(const struct vhu_fuzz_guest *g, uint64_t gpa,
 void
 vhu_fuzz_vq_init(struct vhu_vq *vq, const struct vhu_mem *mem)
 {
+    /* The bursts keep their ring record up to date as they go. */
+    static struct vhu_ring_record record;
+
     memset(vq, 0, sizeof *vq);
+    memset(&record, 0, sizeof record);
+    vq->record = &record;
     atomic_init(&vq->busy, false);
     atomic_init(&vq->faults, 0);
     vq->mem = mem;
