@@ -52,6 +52,7 @@ TESTSUITE_AT = \
 	tests/netdev-traffic.at \
 	tests/netdev-packed.at \
 	tests/netdev-vhu.at \
+	tests/netdev-restart.at \
 	tests/negative.at \
 	tests/fuzz.at
 SYSTEM_TESTSUITE_AT = \

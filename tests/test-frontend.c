@@ -19,7 +19,8 @@
  * a VM would be.
  *
  *   ovs-vhu-test frontend [--packed] [--in-order] [--no-mrg] [--stay]
- *                         [--foreign]
+ *                         [--foreign] [--reconnect] [--rounds R]
+ *                         [--until FILE]
  *                         connect|listen PATH tx|rx|loop N [PAIRS [SIZE]]
  *
  * connects to (or listens on and accepts one connection at) PATH, sets up
@@ -34,7 +35,15 @@
  * the backend closes it or 30 s pass.  With --until FILE it stops sending
  * (tx) once FILE exists, and stops receiving (rx) once FILE exists and
  * nothing came for a second, short of N or not: the test then compares
- * what the two ends printed. */
+ * what the two ends printed.  With --reconnect, a backend that goes away
+ * (killed, say) is waited for, and the same rings set up again on its next
+ * connection, as QEMU does (vhu_fe_resume()); frames it lost, or sent
+ * twice, are counted rather than failing the test, and printed with the
+ * number of reconnections.  With --rounds R (which implies --reconnect),
+ * it sends N frames on each of R connections, each round's only once the
+ * last one's came back, the backend went away and came back, and the file
+ * roundK (K the round from 2 on) is there in the current directory: so
+ * the test can give the new backend its flows first. */
 
 #include <config.h>
 
@@ -108,7 +117,8 @@ static const uint8_t frame_head[14] = {
  * or repeats frames must not pass.  Returns false for a RARP
  * announcement. */
 static bool
-check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen)
+check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen,
+            uint64_t *n_dupsp)
 {
     const uint8_t *head = frame_head;
     uint32_t seq;
@@ -123,7 +133,11 @@ check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen)
     }
     VHU_CHECK(!memcmp(p, head, sizeof frame_head));
     memcpy(&seq, p + sizeof frame_head, sizeof seq);
-    VHU_CHECK(seq < n && !(seen[seq / 8] & (1u << (seq % 8))));
+    VHU_CHECK(seq < n);
+    if (seen[seq / 8] & (1u << (seq % 8))) {
+        VHU_CHECK(n_dupsp);
+        ++*n_dupsp;
+    }
     seen[seq / 8] |= 1u << (seq % 8);
     for (size_t i = sizeof frame_head + sizeof seq; i < len; i++) {
         VHU_CHECK(!p[i]);
@@ -137,6 +151,17 @@ make_frame(uint8_t *p, size_t size, uint32_t seq)
     memset(p, 0, size);
     memcpy(p, frame_head, sizeof frame_head);
     memcpy(p + sizeof frame_head, &seq, sizeof seq);
+}
+
+/* True if the backend closed the connection on 'sock' (it never sends
+ * anything unasked). */
+static bool
+backend_gone(int sock)
+{
+    struct pollfd pfd = { .fd = sock, .events = POLLIN };
+    char c;
+
+    return poll(&pfd, 1, 0) == 1 && recv(sock, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
 /* Keeps the connection on 'sock' until the backend closes it or 'ms'
@@ -162,6 +187,8 @@ run_frontend(int argc, char *argv[])
     const char *layout = "split";
     bool stay = false;
     bool foreign = false;
+    bool reconnect = false;
+    int rounds = 0;
     const char *until = NULL;
 
     while (argc > 1 && !strncmp(argv[1], "--", 2)) {
@@ -176,6 +203,15 @@ run_frontend(int argc, char *argv[])
             stay = true;
         } else if (!strcmp(argv[1], "--foreign")) {
             foreign = true;
+        } else if (!strcmp(argv[1], "--reconnect")) {
+            reconnect = true;
+        } else if (!strcmp(argv[1], "--rounds") && argc > 2) {
+            reconnect = true;
+            rounds = atoi(argv[2]);
+            VHU_CHECK(rounds >= 1);
+            argv[2] = argv[0];
+            argv++;
+            argc--;
         } else if (!strcmp(argv[1], "--until") && argc > 2) {
             until = argv[2];
             argv[2] = argv[0];
@@ -190,7 +226,8 @@ run_frontend(int argc, char *argv[])
     }
     if (argc < 5 || argc > 7) {
         ovs_fatal(0, "usage: frontend [--packed] [--in-order] [--no-mrg] "
-                  "[--stay] [--foreign] [--until FILE] connect|listen PATH "
+                  "[--stay] [--foreign] [--reconnect] [--rounds R] "
+                  "[--until FILE] connect|listen PATH "
                   "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
@@ -199,6 +236,10 @@ run_frontend(int argc, char *argv[])
     bool rarp = !strcmp(mode, "rarp");
     bool hold = !strcmp(mode, "hold") || rarp;
     uint64_t n = strtoull(argv[4], NULL, 10);
+    uint64_t per_round = n;
+    if (rounds) {
+        n *= rounds;
+    }
     size_t n_pairs = argc > 5 ? atoi(argv[5]) : 1;
     size_t frame_size = argc > 6 ? atoi(argv[6]) : DEFAULT_FRAME_SIZE;
 
@@ -245,6 +286,9 @@ run_frontend(int argc, char *argv[])
     }
 
     uint64_t sent = 0, received = 0, reaped = 0, n_rarps = 0;
+    uint64_t n_dups = 0, n_reconnects = 0;
+    uint64_t given_up = 0;      /* Frames in flight when the backend went
+                                 * away, which it may have lost. */
     uint8_t *seen = foreign ? NULL : xcalloc(n / 8 + 1, 1);
     long long int last_progress = time_msec();
     uint64_t n_iterations = 0;
@@ -252,9 +296,24 @@ run_frontend(int argc, char *argv[])
         bool progress = false;
         bool stopping = until && !access(until, F_OK);
 
+        if (reconnect && backend_gone(sock)) {
+            close(sock);
+            given_up = sent - received;
+            sock = frontend_socket(argv[1], argv[2]);
+            VHU_CHECK(!vhu_fe_resume(fe, sock, features,
+                                     VHU_DEV_PROTOCOL_FEATURES));
+            n_reconnects++;
+            last_progress = time_msec();
+            continue;
+        }
+
         if (stopping && (!tx || reaped == sent)
             && (!rx || time_msec() - last_progress > 1000)) {
             break;
+        }
+        if (reconnect && !rounds && (!tx || reaped == n)
+            && time_msec() - last_progress > 1000) {
+            break;              /* What did not come back was lost. */
         }
         if (stopping && tx) {
             n = MIN(n, sent);
@@ -272,7 +331,20 @@ run_frontend(int argc, char *argv[])
             size_t budget = (rx ? SIZE_MAX
                              : qp == n_iterations % n_pairs ? TX_ONLY_BURST
                              : 0);
-            while (tx && sent < n && (!rx || sent - received < 128)
+            /* In rounds, the next round's frames wait for the next
+             * connection, and for the test to say go. */
+            uint64_t limit = n;
+            if (rounds) {
+                char go[32];
+
+                snprintf(go, sizeof go, "round%"PRIu64, n_reconnects + 1);
+                limit = MIN(n, per_round * (n_reconnects
+                                            + (n_reconnects
+                                               && access(go, F_OK) ? 0 : 1)));
+            }
+            while (tx && sent < limit
+                   && (!rx || ((int64_t) (sent - received)
+                               - (int64_t) given_up < 128))
                    && budget-- > 0) {
                 make_frame(frame, frame_size, sent);
                 if (vhu_fe_tx(fe, qp, frame, frame_size,
@@ -294,7 +366,8 @@ run_frontend(int argc, char *argv[])
                 while (!vhu_fe_rx(fe, qp, buf, sizeof buf, &len,
                                   &n_buffers)) {
                     /* Ours, or a switch's RARP announcement. */
-                    n_rarps += !check_frame(buf, len, n, seen);
+                    n_rarps += !check_frame(buf, len, n, seen,
+                                            reconnect ? &n_dups : NULL);
                     received++;
                     progress = true;
                 }
@@ -307,7 +380,8 @@ run_frontend(int argc, char *argv[])
         n_iterations++;
         if (progress) {
             last_progress = time_msec();
-        } else if (time_msec() - last_progress > IDLE_LIMIT_MS) {
+        } else if (time_msec() - last_progress
+                   > (rounds ? 3 * IDLE_LIMIT_MS : IDLE_LIMIT_MS)) {
             break;
         } else {
             xnanosleep(100 * 1000);
@@ -323,18 +397,25 @@ run_frontend(int argc, char *argv[])
             printf("of which %"PRIu64" RARP announcement(s)\n", n_rarps);
         }
     }
+    if (reconnect) {
+        printf("reconnected %"PRIu64" time(s), %"PRIu64" frame(s) lost, "
+               "%"PRIu64" duplicated\n", n_reconnects,
+               tx && rx ? reaped - (received - n_dups) : 0, n_dups);
+    }
     free(seen);
     if (stay) {
         hold_connection(sock, 30000);
     }
     vhu_fe_destroy(fe);
     close(sock);
-    VHU_CHECK(until || ((!tx || reaped == n) && (!rx || received == n)));
+    VHU_CHECK(until || (reconnect && !rounds)
+              || ((!tx || reaped == n) && (!rx || received == n)));
 }
 
 const struct vhu_test vhu_test_frontend = {
     "frontend", "a vhost-user frontend: [--packed] [--in-order] [--no-mrg] "
-    "[--stay] [--foreign] [--until FILE] connect|listen PATH "
+    "[--stay] [--foreign] [--reconnect] [--rounds R] [--until FILE] "
+    "connect|listen PATH "
     "tx|rx|loop|hold|rarp N "
     "[PAIRS [SIZE]]", run_frontend,
 };

@@ -635,6 +635,9 @@ update_driver_event(const struct vhu_fe *fe, struct vhu_fe_vring *vr)
 /* Lays out vring 'idx' of 'fe' in guest memory, then tells the backend.  The
  * vring is usable on our side ('set_up') even if the backend refuses some
  * of it, so that a test can go on to see what the backend does next. */
+static int send_vring_setup(struct vhu_fe *, uint32_t idx,
+                            uint32_t base_num);
+
 int
 vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
 {
@@ -693,13 +696,22 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
     vr->set_up = true;
 
     /* A packed ring's base carries the wrap counter, 1 at first, in bit
-     * 15; its driver and device areas take the avail and used ring's
-     * places. */
+     * 15. */
+    return send_vring_setup(fe, idx, vr->packed ? 1 << 15 : 0);
+}
+
+/* Sends the messages that set vring 'idx' up, as it is, with 'base'. */
+static int
+send_vring_setup(struct vhu_fe *fe, uint32_t idx, uint32_t base_num)
+{
+    struct vhu_fe_vring *vr = &fe->vrings[idx];
+
+    /* A packed ring's driver and device areas take the avail and used
+     * ring's places. */
     uintptr_t desc_uaddr = (vr->packed ? (uintptr_t) vr->packed_desc
                             : (uintptr_t) vr->desc);
-    struct vhu_vring_state num = { .index = idx, .num = size };
-    struct vhu_vring_state base = { .index = idx,
-                                    .num = vr->packed ? 1 << 15 : 0 };
+    struct vhu_vring_state num = { .index = idx, .num = vr->size };
+    struct vhu_vring_state base = { .index = idx, .num = base_num };
     struct vhu_vring_addr addr = {
         .index = idx,
         .flags = 0,
@@ -757,6 +769,33 @@ vhu_fe_start(struct vhu_fe *fe, uint64_t features,
     }
     for (uint32_t i = 0; !error && i < 2 * n_pairs; i++) {
         error = vhu_fe_setup_vring(fe, i, ring_size);
+    }
+    return error;
+}
+
+int
+vhu_fe_resume(struct vhu_fe *fe, int sock, uint64_t features,
+              uint64_t protocol_features)
+{
+    int error;
+
+    fe->sock = sock;
+    error = vhu_fe_negotiate(fe, features, protocol_features);
+    if (!error) {
+        error = vhu_fe_share_memory(fe);
+    }
+    for (uint32_t i = 0; !error && i < VHU_FE_MAX_VRINGS; i++) {
+        struct vhu_fe_vring *vr = &fe->vrings[i];
+
+        if (vr->set_up) {
+            /* What QEMU sends after it lost its backend: for a split
+             * ring, the used index, where it takes the device to be; for
+             * a packed one, the base it sent when the ring started, as
+             * it has no way to know better. */
+            error = send_vring_setup(fe, i, (vr->packed
+                                             ? 1 << 15 | 1u << 31
+                                             : vr->used->idx));
+        }
     }
     return error;
 }

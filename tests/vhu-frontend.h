@@ -160,6 +160,15 @@ int vhu_fe_start(struct vhu_fe *, uint64_t features,
                  uint64_t protocol_features, size_t n_pairs,
                  uint16_t ring_size);
 
+/* After the backend went away (killed, say): sets the same guest memory
+ * and rings up again, as they are, on the new connection 'sock', the way
+ * QEMU does: each ring's base is a split ring's used index, or a packed
+ * ring's first base (position 0, wrap counter 1), which QEMU cannot
+ * recover.  The guest's side of the rings goes on as if nothing
+ * happened. */
+int vhu_fe_resume(struct vhu_fe *, int sock, uint64_t features,
+                  uint64_t protocol_features);
+
 /* Driver side of the rings.  Queue pair 'qp' has RX vring 2*qp (we post
  * buffers, the backend fills them) and TX vring 2*qp + 1 (we post packets,
  * the backend consumes them).
