@@ -120,11 +120,11 @@ vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
 
     for (uint32_t i = 0; i < n; i++) {
         const struct vhu_packed_used *u = &b->used[i];
-        struct vhu_vring_packed_desc *d = &vq->packed_desc[*posp];
+        uint16_t at = *posp;
 
-        d->id = u->id;
-        d->len = u->len;
-        pos[i] = *posp;
+        vq->packed_desc[at].id = u->id;
+        vq->packed_desc[at].len = u->len;
+        pos[i] = at;
         flags[i] = vhu_packed_used_flags(*wrapp, u->len);
         vhu_packed_advance(vq, posp, wrapp, u->n_descs);
     }

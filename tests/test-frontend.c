@@ -136,7 +136,7 @@ check_frame(const uint8_t *p, size_t len, uint64_t n, uint8_t *seen,
     VHU_CHECK(seq < n);
     if (seen[seq / 8] & (1u << (seq % 8))) {
         VHU_CHECK(n_dupsp);
-        ++*n_dupsp;
+        (*n_dupsp)++;
     }
     seen[seq / 8] |= 1u << (seq % 8);
     for (size_t i = sizeof frame_head + sizeof seq; i < len; i++) {
