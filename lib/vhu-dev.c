@@ -565,8 +565,16 @@ vhu_dev_resume_from_record(struct vhu_dev *dev, unsigned int idx,
 
     vhu_ring_resume(vq, layout, &r);
     if (!r.applies) {
-        VLOG_DBG("%s: virtqueue %u: no ring record applies (%s)", dev->name,
-                 idx, r.ignored);
+        if (r.ran) {
+            ctl->resumed_from = "the frontend's base (the ring record is "
+                                "not of this ring as it is now)";
+            VLOG_INFO_RL(&rl, "%s: virtqueue %u: following the frontend's "
+                         "base %#"PRIx32": the ring record does not apply "
+                         "(%s)", dev->name, idx, r.frontend_base, r.ignored);
+        } else {
+            VLOG_DBG("%s: virtqueue %u: no ring record applies (%s)",
+                     dev->name, idx, r.ignored);
+        }
         return;
     }
 

@@ -299,7 +299,13 @@ vhu_ring_resume(struct vhu_vq *vq, const struct vhu_ring_layout *layout,
         r->ignored = "it is unreadable";
         return;
     }
+    r->ran = true;
     r->ignored = vhu_ring_record_mismatch(record, layout);
+    if (!r->ignored && vq->packed && !vhu_vq_ring_marked_packed(vq)) {
+        /* Then its base is right (DPDK's virtio-user does this when it
+         * reconnects). */
+        r->ignored = "the guest's driver set the ring up anew";
+    }
     if (r->ignored) {
         return;
     }

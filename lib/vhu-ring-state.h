@@ -68,8 +68,10 @@ struct vhu_ring_layout {
 
 /* What vhu_ring_resume() made of a queue's record. */
 struct vhu_ring_resume {
-    bool applies;               /* The queue ran with this layout, and the
-                                 * frontend never got its position back. */
+    bool ran;                   /* The record is of a queue that ran, and
+                                 * whose position the frontend never got
+                                 * back. */
+    bool applies;               /* Of this very ring, as it was. */
     const char *ignored;        /* Or why the record does not apply. */
     const char *rejected;       /* It applies but disagrees with the ring:
                                  * why, and the frontend's base is used. */

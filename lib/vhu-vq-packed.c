@@ -422,19 +422,21 @@ vhu_packed_desc_is_used(const struct vhu_vq *vq, uint16_t pos, bool wrap)
             && !!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap);
 }
 
+bool
+vhu_vq_ring_marked_packed(const struct vhu_vq *vq)
+{
+    /* A driver that sets its ring up anew zeroes our structure with it. */
+    return ((vhu_read_u16(&vq->device_event->flags) & 3)
+            == VHU_RING_EVENT_FLAGS_DISABLE
+            && vhu_read_u16(&vq->device_event->off_wrap) == vq->marker);
+}
+
 const char *
 vhu_vq_check_position_packed(const struct vhu_vq *vq, uint16_t pos,
                              bool wrap)
 {
     if (pos >= vq->size) {
         return "the position lies beyond the ring";
-    }
-    /* A driver that set its ring up anew zeroed our structure with it. */
-    if ((vhu_read_u16(&vq->device_event->flags) & 3)
-        != VHU_RING_EVENT_FLAGS_DISABLE
-        || vhu_read_u16(&vq->device_event->off_wrap) != vq->marker) {
-        return "the ring was set up anew (our mark in its device area is "
-               "gone)";
     }
     /* The descriptor there holds what the guest made available in this lap
      * or what it or we wrote in the last one, never something used in this

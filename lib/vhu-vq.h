@@ -290,12 +290,16 @@ bool vhu_vq_start_packed(struct vhu_vq *);
 int vhu_vq_backlog_packed(const struct vhu_vq *);
 
 /* For resuming from a record (vhu-ring-state.c), on a mapped ring that no
- * burst uses.  vhu_vq_check_position_packed() returns NULL if the ring
+ * burst uses.  vhu_vq_ring_marked_packed() is true if the ring still holds
+ * the mark that vhu_vq_start_packed() left (see 'marker'): its driver did
+ * not set it up anew since.  vhu_vq_check_position_packed() returns NULL
+ * if the ring
  * agrees that the device stands at 'pos' with wrap counter 'wrap', else
  * why not.  vhu_vq_finish_handback_packed() finishes the hand-back that
  * 'vq->record' says was in progress, if the guest has not seen it yet, and
  * returns the number of buffers it handed back, or -1 if the record's batch
  * makes no sense for the ring. */
+bool vhu_vq_ring_marked_packed(const struct vhu_vq *);
 const char *vhu_vq_check_position_packed(const struct vhu_vq *, uint16_t pos,
                                          bool wrap);
 int vhu_vq_finish_handback_packed(struct vhu_vq *);

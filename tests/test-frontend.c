@@ -288,7 +288,8 @@ run_frontend(int argc, char *argv[])
     uint64_t sent = 0, received = 0, reaped = 0, n_rarps = 0;
     uint64_t n_dups = 0, n_reconnects = 0;
     uint64_t given_up = 0;      /* Frames in flight when the backend went
-                                 * away, which it may have lost. */
+                                 * away, or when none came back for a
+                                 * second: most likely lost. */
     uint8_t *seen = foreign ? NULL : xcalloc(n / 8 + 1, 1);
     long long int last_progress = time_msec();
     uint64_t n_iterations = 0;
@@ -296,6 +297,11 @@ run_frontend(int argc, char *argv[])
         bool progress = false;
         bool stopping = until && !access(until, F_OK);
 
+        if (reconnect && rx && time_msec() - last_progress > 1000) {
+            /* Nothing for a second: what is in flight was lost (a new
+             * backend without its flows yet drops what it gets). */
+            given_up = sent - received;
+        }
         if (reconnect && backend_gone(sock)) {
             close(sock);
             given_up = sent - received;
