@@ -149,6 +149,11 @@ vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
     int i;
     uint16_t last_head = 0;
     int n_ahead = MIN(n_avail, n);
+
+    /* How far this burst may take the ring: a switch killed before it
+     * hands the descriptors back leaves the guest to offer them again,
+     * and the record to say how many (at most) it had taken. */
+    vq->record->pending = (uint16_t) (vq->last_used_idx + n_ahead);
     vhu_vq_prefetch_descs_split(vq, vq->last_avail_idx, n_ahead);
     for (i = 0; i < MIN(n_ahead, VHU_PREFETCH_AHEAD); i++) {
         vhu_vq_prefetch_buf_split(vq, vq->last_avail_idx + i, false);

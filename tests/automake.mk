@@ -8,6 +8,7 @@ tests_ovs_vhu_test_SOURCES = \
 	tests/test-frontend.c \
 	tests/test-mem.c \
 	tests/test-msg.c \
+	tests/test-ring-state.c \
 	tests/test-sock-dir.c \
 	tests/vhu-frontend.c \
 	tests/vhu-frontend.h

@@ -37,6 +37,7 @@ static const struct vhu_test *const vhu_tests[] = {
     &vhu_test_frontend,
     &vhu_test_mem,
     &vhu_test_msg,
+    &vhu_test_ring_state,
     &vhu_test_sock_dir,
 };
 

@@ -35,6 +35,7 @@ extern const struct vhu_test vhu_test_dev;
 extern const struct vhu_test vhu_test_frontend;
 extern const struct vhu_test vhu_test_mem;
 extern const struct vhu_test vhu_test_msg;
+extern const struct vhu_test vhu_test_ring_state;
 extern const struct vhu_test vhu_test_sock_dir;
 
 int vhu_test_count_fds(void);
