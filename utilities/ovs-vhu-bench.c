@@ -52,6 +52,7 @@ enum bench_mode {
 
 struct bench_options {
     const char *path;
+    const char *ring_state;     /* File for the ring records, or NULL. */
     enum vhu_dev_mode dev_mode;
     enum bench_mode mode;
     unsigned int pkt_size;
@@ -105,6 +106,8 @@ usage(void)
            "                      progress (default 30)\n"
            "  --linger SECS       with --count: stay connected SECS after\n"
            "                      the last packet (default 0)\n"
+           "  --ring-state FILE   keep the ring records in FILE, as\n"
+           "                      ovs-vswitchd does (default: memory)\n"
            "  --verbose[=SPEC]    log more (as ovs-appctl vlog/set SPEC)\n"
            "  -h, --help          this help\n",
            program_name, program_name, MAX_PKT_SIZE, MAX_BURST);
@@ -129,7 +132,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
 {
     enum { OPT_SERVER = UCHAR_MAX + 1, OPT_CLIENT, OPT_SOCKET, OPT_MODE,
            OPT_SIZE, OPT_BURST, OPT_QUEUES, OPT_DURATION, OPT_COUNT,
-           OPT_IDLE_EXIT, OPT_LINGER, OPT_VERBOSE };
+           OPT_IDLE_EXIT, OPT_LINGER, OPT_RING_STATE, OPT_VERBOSE };
     static const struct option long_options[] = {
         { "socket", required_argument, NULL, OPT_SOCKET },
         { "server", no_argument, NULL, OPT_SERVER },
@@ -142,6 +145,7 @@ parse_options(int argc, char *argv[], struct bench_options *o)
         { "count", required_argument, NULL, OPT_COUNT },
         { "idle-exit", required_argument, NULL, OPT_IDLE_EXIT },
         { "linger", required_argument, NULL, OPT_LINGER },
+        { "ring-state", required_argument, NULL, OPT_RING_STATE },
         { "verbose", optional_argument, NULL, OPT_VERBOSE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -203,6 +207,9 @@ parse_options(int argc, char *argv[], struct bench_options *o)
             break;
         case OPT_LINGER:
             o->linger = parse_number("--linger", optarg, 0, 3600);
+            break;
+        case OPT_RING_STATE:
+            o->ring_state = optarg;
             break;
         case OPT_VERBOSE:
             vlog_set_verbosity(optarg);
@@ -317,6 +324,10 @@ main(int argc, char *argv[])
     control.dev = vhu_dev_create(o.path, o.dev_mode, NULL, NULL, NULL,
                                  &error);
     if (!control.dev) {
+        ovs_fatal(0, "%s", error);
+    }
+    if (o.ring_state
+        && vhu_dev_set_ring_state_file(control.dev, o.ring_state, &error)) {
         ovs_fatal(0, "%s", error);
     }
     latch_init(&control.exit);
