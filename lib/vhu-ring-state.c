@@ -253,7 +253,6 @@ vhu_ring_resume_packed(struct vhu_vq *vq, struct vhu_ring_resume *r)
     }
     r->from_record = true;
     r->position = record->pending;
-    r->replayed = record->pending == committed ? record->batch.n : 0;
 }
 
 /* A split ring: the used index is where the guest was handed back up to,

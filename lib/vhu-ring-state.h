@@ -82,9 +82,11 @@ struct vhu_ring_resume {
                                  * the record's encoding). */
     int finished;               /* Buffers whose hand-back the switch that
                                  * stopped had begun, handed back now. */
-    int replayed;               /* Buffers (packed) or descriptors (split)
-                                 * that it had taken and never handed on,
-                                 * which the queue takes again. */
+    int replayed;               /* Split: descriptors that it had taken
+                                 * and never handed on, which the queue
+                                 * takes again.  (A packed ring's are not
+                                 * counted: that would cost a store per
+                                 * packet.) */
 };
 
 void vhu_ring_resume(struct vhu_vq *, const struct vhu_ring_layout *,

@@ -116,18 +116,21 @@ vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
 {
     uint16_t pos[VHU_PACKED_BATCH];
     uint16_t flags[VHU_PACKED_BATCH];
+    uint16_t at = *posp;
+    bool wrap = *wrapp;
     uint32_t n = b->n;
 
     for (uint32_t i = 0; i < n; i++) {
         const struct vhu_packed_used *u = &b->used[i];
-        uint16_t at = *posp;
 
         vq->packed_desc[at].id = u->id;
         vq->packed_desc[at].len = u->len;
         pos[i] = at;
-        flags[i] = vhu_packed_used_flags(*wrapp, u->len);
-        vhu_packed_advance(vq, posp, wrapp, u->n_descs);
+        flags[i] = vhu_packed_used_flags(wrap, u->len);
+        vhu_packed_advance(vq, &at, &wrap, u->n_descs);
     }
+    *posp = at;
+    *wrapp = wrap;
 
     atomic_thread_fence(memory_order_release);
     for (uint32_t i = 1; i < n; i++) {
@@ -137,15 +140,15 @@ vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
                           flags[0], memory_order_release);
 }
 
-/* Hands the buffers in 'b' (the record's batch) back to the guest as used
- * descriptors from 'last_used_idx' on, and notifies it if it asked for it.
+/* Hands the buffers in 'b' back to the guest as used descriptors from
+ * 'last_used_idx' on, and notifies it if it asked for it.
  * With 'as_one', one descriptor for the last buffer stands for them all
  * (only for buffers we read: the guest learns no length for the others).
  *
- * The record says where the hand-back goes before the guest can see any of
- * it, and that it is done after the guest can see all of it (see struct
- * vhu_ring_record): a switch killed in between leaves the batch in the
- * record for the next one to finish. */
+ * The record gets the batch and where the hand-back goes before the guest
+ * can see any of it, and that it is done after the guest can see all of it
+ * (see struct vhu_ring_record): a switch killed in between leaves the
+ * next one what it needs to finish. */
 static void
 vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
 {
@@ -166,14 +169,11 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
         b->n = 1;
     }
 
-    uint32_t n_descs = 0;
-    for (uint32_t i = 0; i < b->n; i++) {
-        n_descs += b->used[i].n_descs;
-    }
-    uint16_t end = old_pos;
-    bool end_wrap = old_wrap;
-    vhu_packed_advance(vq, &end, &end_wrap, n_descs);
-    record->pending = vhu_ring_position(end, end_wrap);
+    /* We use every buffer as soon as we take it, so the hand-back ends
+     * where taking them did. */
+    memcpy(record->batch.used, b->used, b->n * sizeof *b->used);
+    record->batch.n = b->n;
+    record->pending = vhu_ring_position(vq->last_avail_idx, vq->avail_wrap);
     atomic_thread_fence(memory_order_release);
 
     vhu_packed_write_used(vq, b, &vq->last_used_idx, &vq->used_wrap);
@@ -214,11 +214,11 @@ vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
 int
 vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 {
-    struct vhu_packed_batch *batch = &vq->record->batch;
+    struct vhu_packed_batch batch;
     enum vhu_vq_fault fault = VHU_VQ_OK;
     int n_out = 0;
 
-    batch->n = 0;
+    batch.n = 0;
     vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, false);
     while (n_out < n) {
         uint16_t pos = vq->last_avail_idx;
@@ -246,15 +246,15 @@ vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
 
         vq->last_avail_idx = c.pos;
         vq->avail_wrap = c.wrap;
-        batch->used[batch->n++] = (struct vhu_packed_used) {
+        batch.used[batch.n++] = (struct vhu_packed_used) {
             .id = c.id, .n_descs = c.n_ring, .len = 0,
         };
         n_out += vhu_vq_account_dequeue(vq, ok, buf->len);
-        if (batch->n == VHU_PACKED_BATCH) {
-            vhu_packed_flush(vq, batch, vq->in_order);
+        if (batch.n == VHU_PACKED_BATCH) {
+            vhu_packed_flush(vq, &batch, vq->in_order);
         }
     }
-    vhu_packed_flush(vq, batch, vq->in_order);
+    vhu_packed_flush(vq, &batch, vq->in_order);
     if (fault) {
         vhu_vq_break(vq, fault);
     }
@@ -335,10 +335,10 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
 int
 vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
 {
-    struct vhu_packed_batch *batch = &vq->record->batch;
+    struct vhu_packed_batch batch;
     int i;
 
-    batch->n = 0;
+    batch.n = 0;
     vhu_packed_prefetch_burst(vq, vq->last_avail_idx, n, true);
     for (i = 0; i < n; i++) {
         uint16_t pos = vq->last_avail_idx;
@@ -349,13 +349,13 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
             vhu_packed_prefetch_buf(vq, pos + VHU_PREFETCH_AHEAD, true);
         }
         enum vhu_vq_fault fault = vhu_packed_write_packet(vq, &pkts[i], &pos,
-                                                          &wrap, batch,
+                                                          &wrap, &batch,
                                                           &fit, &batch_full);
-        if (batch_full && batch->n) {
+        if (batch_full && batch.n) {
             /* Hand back what the batch holds and try again. */
-            vhu_packed_flush(vq, batch, false);
+            vhu_packed_flush(vq, &batch, false);
             fault = vhu_packed_write_packet(vq, &pkts[i], &pos, &wrap,
-                                            batch, &fit, &batch_full);
+                                            &batch, &fit, &batch_full);
         }
         if (!vhu_vq_account_enqueue(vq, fault, fit, pkts[i].len)) {
             break;
@@ -363,7 +363,7 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
         vq->last_avail_idx = pos;
         vq->avail_wrap = wrap;
     }
-    vhu_packed_flush(vq, batch, false);
+    vhu_packed_flush(vq, &batch, false);
     return i;
 }
 

@@ -323,11 +323,10 @@ test_packed(void)
 
     /* Killed with 3 buffers taken and not handed back. */
     driver_send(&rig, 3);
-    vq.record->batch.n = 3;
     vq_init(&rig, &vq, 0);
     vq_start(&rig, &vq, &r);
     VHU_CHECK(r.from_record && r.position == vhu_ring_position(6, false));
-    VHU_CHECK(r.replayed == 3 && !r.finished);
+    VHU_CHECK(!r.finished);
     VHU_CHECK(device_take(&vq, SIZE) == 3);
     printf("packed: killed with 3 buffers taken and not handed back: "
            "taken again\n");
