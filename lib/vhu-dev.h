@@ -174,7 +174,7 @@ struct vhu_dev_state {
     uint64_t n_errors;          /* Requests refused so far. */
     uint64_t n_ring_resumed;    /* Queues resumed from their ring record. */
     uint64_t n_ring_rejected;   /* Ring records the rings disagreed with. */
-    uint64_t n_ring_replayed;   /* Descriptors or buffers taken again. */
+    uint64_t n_ring_replayed;   /* Split: descriptors taken again. */
     uint64_t n_ring_finished;   /* Hand-backs finished from a record. */
     long long int connected_since;  /* Wall-clock ms, if connected. */
     char last_error[160];       /* The last refusal, protocol error, failed

@@ -5,15 +5,19 @@ noinst_SCRIPTS = \
 	utilities/ovs-vhu-switch-compare \
 	utilities/ovs-vhu-benchmark \
 	utilities/ovs-vhu-soak \
-	utilities/ovs-vhu-fuzz
+	utilities/ovs-vhu-fuzz \
+	utilities/ovs-vhu-burst-cost
 CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-bench-compare \
 	utilities/ovs-vhu-switch-compare \
 	utilities/ovs-vhu-benchmark \
 	utilities/ovs-vhu-soak \
-	utilities/ovs-vhu-fuzz
+	utilities/ovs-vhu-fuzz \
+	utilities/ovs-vhu-burst-cost
 EXTRA_DIST += \
+	utilities/ovs-vhu-burst-cost.c \
+	utilities/ovs-vhu-burst-cost.in \
 	utilities/ovs-vhu-benchmark.in \
 	utilities/ovs-vhu-soak.in \
 	utilities/ovs-vhu-fuzz.in \
@@ -54,5 +58,17 @@ utilities/ovs-vhu-fuzz: utilities/ovs-vhu-fuzz.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
 	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
+	    $(srcdir)/$@.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
+# Instructions per packet of the bursts beside another build's, under
+# callgrind: the harness is compiled by the script, against each build.
+utilities/ovs-vhu-burst-cost: utilities/ovs-vhu-burst-cost.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) utilities && \
+	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
+	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
+	    -e 's|[@]OVS_SRCDIR[@]|$(OVS_SRCDIR)|g' \
+	    -e 's|[@]OVS_BUILDDIR[@]|$(OVS_BUILDDIR)|g' \
+	    -e 's|[@]CC[@]|$(CC)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
