@@ -19,8 +19,8 @@
  * a VM would be.
  *
  *   ovs-vhu-test frontend [--packed] [--in-order] [--no-mrg] [--stay]
- *                         [--foreign] [--reconnect] [--rounds R]
- *                         [--until FILE]
+ *                         [--foreign] [--reconnect] [--hold FILE]
+ *                         [--rounds R] [--until FILE]
  *                         connect|listen PATH tx|rx|loop N [PAIRS [SIZE]]
  *
  * connects to (or listens on and accepts one connection at) PATH, sets up
@@ -39,7 +39,9 @@
  * (killed, say) is waited for, and the same rings set up again on its next
  * connection, as QEMU does (vhu_fe_resume()); frames it lost, or sent
  * twice, are counted rather than failing the test, and printed with the
- * number of reconnections.  With --rounds R (which implies --reconnect),
+ * number of reconnections; with --hold FILE, it takes no new connection
+ * while FILE exists (so that the test can give a new switch its flows
+ * before traffic reaches it).  With --rounds R (which implies --reconnect),
  * it sends N frames on each of R connections, each round's only once the
  * last one's came back, the backend went away and came back, and the file
  * roundK (K the round from 2 on) is there in the current directory: so
@@ -190,6 +192,7 @@ run_frontend(int argc, char *argv[])
     bool reconnect = false;
     int rounds = 0;
     const char *until = NULL;
+    const char *hold_file = NULL;
 
     while (argc > 1 && !strncmp(argv[1], "--", 2)) {
         if (!strcmp(argv[1], "--packed")) {
@@ -205,6 +208,11 @@ run_frontend(int argc, char *argv[])
             foreign = true;
         } else if (!strcmp(argv[1], "--reconnect")) {
             reconnect = true;
+        } else if (!strcmp(argv[1], "--hold") && argc > 2) {
+            hold_file = argv[2];
+            argv[2] = argv[0];
+            argv++;
+            argc--;
         } else if (!strcmp(argv[1], "--rounds") && argc > 2) {
             reconnect = true;
             rounds = atoi(argv[2]);
@@ -226,8 +234,8 @@ run_frontend(int argc, char *argv[])
     }
     if (argc < 5 || argc > 7) {
         ovs_fatal(0, "usage: frontend [--packed] [--in-order] [--no-mrg] "
-                  "[--stay] [--foreign] [--reconnect] [--rounds R] "
-                  "[--until FILE] connect|listen PATH "
+                  "[--stay] [--foreign] [--reconnect] [--hold FILE] "
+                  "[--rounds R] [--until FILE] connect|listen PATH "
                   "tx|rx|loop|hold|rarp N [PAIRS [SIZE]]");
     }
     const char *mode = argv[3];
@@ -287,9 +295,11 @@ run_frontend(int argc, char *argv[])
 
     uint64_t sent = 0, received = 0, reaped = 0, n_rarps = 0;
     uint64_t n_dups = 0, n_reconnects = 0;
-    uint64_t given_up = 0;      /* Frames in flight when the backend went
-                                 * away, or when none came back for a
-                                 * second: most likely lost. */
+    uint64_t given_up = 0;      /* Frames the backend had taken and not
+                                 * sent back when it went away, or when
+                                 * none came back for a second: most
+                                 * likely lost.  (Those still in our TX
+                                 * ring are not.) */
     uint8_t *seen = foreign ? NULL : xcalloc(n / 8 + 1, 1);
     long long int last_progress = time_msec();
     uint64_t n_iterations = 0;
@@ -300,11 +310,16 @@ run_frontend(int argc, char *argv[])
         if (reconnect && rx && time_msec() - last_progress > 1000) {
             /* Nothing for a second: what is in flight was lost (a new
              * backend without its flows yet drops what it gets). */
-            given_up = sent - received;
+            given_up = reaped - received;
         }
         if (reconnect && backend_gone(sock)) {
             close(sock);
-            given_up = sent - received;
+            given_up = reaped - received;
+            fprintf(stderr, "the backend went away: %"PRIu64" sent, %"PRIu64
+                    " reaped, %"PRIu64" received\n", sent, reaped, received);
+            while (hold_file && !access(hold_file, F_OK)) {
+                xnanosleep(10 * 1000 * 1000);
+            }
             sock = frontend_socket(argv[1], argv[2]);
             VHU_CHECK(!vhu_fe_resume(fe, sock, features,
                                      VHU_DEV_PROTOCOL_FEATURES));
@@ -420,8 +435,8 @@ run_frontend(int argc, char *argv[])
 
 const struct vhu_test vhu_test_frontend = {
     "frontend", "a vhost-user frontend: [--packed] [--in-order] [--no-mrg] "
-    "[--stay] [--foreign] [--reconnect] [--rounds R] [--until FILE] "
-    "connect|listen PATH "
+    "[--stay] [--foreign] [--reconnect] [--hold FILE] [--rounds R] "
+    "[--until FILE] connect|listen PATH "
     "tx|rx|loop|hold|rarp N "
     "[PAIRS [SIZE]]", run_frontend,
 };
