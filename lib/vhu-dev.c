@@ -599,12 +599,12 @@ vhu_dev_resume_from_record(struct vhu_dev *dev, unsigned int idx,
         ctl->resumed_from = "the ring record";
         VLOG_INFO_RL(&rl, "%s: virtqueue %u: resuming at %"PRIu32" (wrap %d) "
                      "from the ring record, %s the frontend's base %"PRIu32
-                     " (wrap %d); %d buffer(s) in flight handed back, %d to "
-                     "take again", dev->name, idx, r.position & 0x7fff,
+                     " (wrap %d); %d buffer(s) in flight handed back",
+                     dev->name, idx, r.position & 0x7fff,
                      r.position >> 15 & 1,
                      r.frontend_agreed ? "as" : "instead of",
                      r.frontend_base & 0x7fff, r.frontend_base >> 15 & 1,
-                     r.finished, r.replayed);
+                     r.finished);
     } else {
         ctl->resumed_from = "the used index, as the ring record says";
         VLOG_INFO_RL(&rl, "%s: virtqueue %u: resuming at used index %"PRIu32

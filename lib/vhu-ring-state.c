@@ -74,9 +74,10 @@ vhu_ring_state_header_ok(const struct vhu_ring_state_header *h,
 }
 
 /* Maps 'path', made at 'size' bytes if it is not a file of that size
- * already. */
+ * already, and stores its fd, still open, in '*fdp'. */
 static void *
-vhu_ring_state_map_file(const char *path, size_t size, char **errorp)
+vhu_ring_state_map_file(const char *path, size_t size, int *fdp,
+                        char **errorp)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st;
@@ -100,12 +101,13 @@ vhu_ring_state_map_file(const char *path, size_t size, char **errorp)
         return NULL;
     }
     base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
     if (base == MAP_FAILED) {
         *errorp = xasprintf("cannot map ring state file %s (%s)", path,
                             ovs_strerror(errno));
+        close(fd);
         return NULL;
     }
+    *fdp = fd;
     return base;
 }
 
@@ -114,10 +116,11 @@ vhu_ring_state_create(const char *path, unsigned int n_vrings,
                       char **errorp)
 {
     size_t size = CACHE_LINE_SIZE + n_vrings * VHU_RING_RECORD_SIZE;
+    int fd = -1;
     void *base;
 
     if (path) {
-        base = vhu_ring_state_map_file(path, size, errorp);
+        base = vhu_ring_state_map_file(path, size, &fd, errorp);
         if (!base) {
             return NULL;
         }
@@ -129,19 +132,35 @@ vhu_ring_state_create(const char *path, unsigned int n_vrings,
         }
     }
 
+    struct vhu_ring_state_header *h = base;
+    bool fresh = !vhu_ring_state_header_ok(h, n_vrings);
+    if (fresh && fd >= 0) {
+        if (memcmp(h->magic, "\0\0\0\0\0\0\0\0", sizeof h->magic)) {
+            VLOG_WARN("%s: not a ring state file of this version; starting "
+                      "it afresh", path);
+        }
+        /* Zeroed by cutting the file back to nothing, as a new file or new
+         * private memory is: no page is taken until a queue writes its
+         * record (a few kB of a file that has room for every queue a
+         * frontend may use). */
+        if (ftruncate(fd, 0) || ftruncate(fd, size)) {
+            *errorp = xasprintf("cannot clear ring state file %s (%s)", path,
+                                ovs_strerror(errno));
+            munmap(base, size);
+            close(fd);
+            return NULL;
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+
     struct vhu_ring_state *rs = xmalloc(sizeof *rs);
     rs->path = nullable_xstrdup(path);
     rs->base = base;
     rs->size = size;
     rs->n_vrings = n_vrings;
-
-    struct vhu_ring_state_header *h = vhu_ring_state_header(rs);
-    if (!vhu_ring_state_header_ok(h, n_vrings)) {
-        if (path && memcmp(h->magic, "\0\0\0\0\0\0\0\0", sizeof h->magic)) {
-            VLOG_WARN("%s: not a ring state file of this version; starting "
-                      "it afresh", path);
-        }
-        memset(base, 0, size);
+    if (fresh) {
         memcpy(h->magic, VHU_RING_STATE_MAGIC, sizeof h->magic);
         h->version = VHU_RING_STATE_VERSION;
         h->n_vrings = n_vrings;
