@@ -110,9 +110,12 @@ enum vhu_ring_record_state {
  * So a process killed at any point leaves either pending == committed, the
  * position the guest was handed back up to, or a hand-back in progress
  * from 'committed' to 'pending' that 'batch' can finish (packed) or that
- * the used index says the outcome of (split).  A position is, for a split
- * ring, the used index; for a packed one, the ring position in bits 0-14
- * and the wrap counter in bit 15.
+ * the used index says the outcome of (split).  (A split TX burst also
+ * sets 'pending' when it starts, to as far as it may take the ring: the
+ * descriptors it took and never handed on, which the guest offers again,
+ * can then be counted.)  A position is, for a split ring, the used index;
+ * for a packed one, the ring position in bits 0-14 and the wrap counter in
+ * bit 15.
  *
  * The control path writes the rest when a queue starts, and the state when
  * it stops. */
