@@ -116,6 +116,7 @@ struct vhu_dev {
     bool rarp_pending OVS_GUARDED;
     uint8_t rarp_mac[6] OVS_GUARDED;
     struct vhu_mem *mem OVS_GUARDED;
+    uint64_t mem_generation OVS_GUARDED;   /* vhu_mem_generation(mem). */
     struct vhu_vring_ctl ctl[VHU_MAX_VRINGS] OVS_GUARDED;
 
     /* Counters. */
@@ -658,7 +659,7 @@ vhu_dev_refresh_vq(struct vhu_dev *dev, unsigned int idx)
     if (vq->ready) {
         struct vhu_ring_layout layout = {
             .features = f,
-            .mem_generation = vhu_mem_generation(dev->mem),
+            .mem_generation = dev->mem_generation,
             .desc_uaddr = ctl->desc_uaddr,
             .avail_uaddr = ctl->avail_uaddr,
             .used_uaddr = ctl->used_uaddr,
@@ -728,6 +729,7 @@ vhu_dev_replace_mem(struct vhu_dev *dev, struct vhu_mem *mem)
     struct vhu_mem *old = dev->mem;
 
     dev->mem = mem;
+    dev->mem_generation = vhu_mem_generation(mem);
     vhu_dev_update_all_vqs(dev);
     vhu_mem_destroy(old);
     dev->changed = true;

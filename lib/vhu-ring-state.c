@@ -32,7 +32,7 @@
 VLOG_DEFINE_THIS_MODULE(vhu_ring_state);
 
 #define VHU_RING_STATE_MAGIC "OVSVHURS"
-#define VHU_RING_STATE_VERSION 1
+#define VHU_RING_STATE_VERSION 2
 
 /* The file: a header, then one record per queue, each in cache lines of
  * its own (different PMD threads write different queues' records). */
@@ -207,14 +207,16 @@ static const char *
 vhu_ring_record_mismatch(const struct vhu_ring_record *record,
                          const struct vhu_ring_layout *layout)
 {
-    if (record->mem_generation != layout->mem_generation) {
+    const struct vhu_ring_layout *old = &record->layout;
+
+    if (old->mem_generation != layout->mem_generation) {
         return "it is of other guest memory";
-    } else if (record->features != layout->features) {
+    } else if (old->features != layout->features) {
         return "it is of other features";
-    } else if (record->size != layout->size
-               || record->desc_uaddr != layout->desc_uaddr
-               || record->avail_uaddr != layout->avail_uaddr
-               || record->used_uaddr != layout->used_uaddr) {
+    } else if (old->size != layout->size
+               || old->desc_uaddr != layout->desc_uaddr
+               || old->avail_uaddr != layout->avail_uaddr
+               || old->used_uaddr != layout->used_uaddr) {
         return "it is of another ring";
     }
     return NULL;
@@ -340,22 +342,6 @@ vhu_ring_resume(struct vhu_vq *vq, const struct vhu_ring_layout *layout,
     }
 }
 
-/* Writes into 'vq''s record what 'vq' is set up as, the state aside. */
-static void
-vhu_ring_record_set_layout(struct vhu_vq *vq,
-                           const struct vhu_ring_layout *layout)
-{
-    struct vhu_ring_record *record = vq->record;
-
-    record->size = layout->size;
-    record->marker = vq->marker;
-    record->features = layout->features;
-    record->mem_generation = layout->mem_generation;
-    record->desc_uaddr = layout->desc_uaddr;
-    record->avail_uaddr = layout->avail_uaddr;
-    record->used_uaddr = layout->used_uaddr;
-}
-
 /* Records that stopped 'vq', set up as 'layout', starts from its
  * position. */
 void
@@ -368,7 +354,7 @@ vhu_ring_record_start(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
      * of half one queue and half another. */
     record->state = VHU_RING_RECORD_NONE;
     atomic_thread_fence(memory_order_release);
-    vhu_ring_record_set_layout(vq, layout);
+    record->layout = *layout;
     record->committed = record->pending = position;
     memset(&record->batch, 0, sizeof record->batch);
     atomic_thread_fence(memory_order_release);
@@ -383,7 +369,7 @@ vhu_ring_record_update(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
 
     record->state = VHU_RING_RECORD_NONE;
     atomic_thread_fence(memory_order_release);
-    vhu_ring_record_set_layout(vq, layout);
+    record->layout = *layout;
     atomic_thread_fence(memory_order_release);
     record->state = VHU_RING_RECORD_RUNNING;
 }

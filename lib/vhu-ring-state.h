@@ -55,17 +55,6 @@ struct vhu_ring_record *vhu_ring_state_record(struct vhu_ring_state *,
 const char *vhu_ring_state_path(const struct vhu_ring_state *);
 uint16_t vhu_ring_state_marker(const struct vhu_ring_state *);
 
-/* What a queue is set up as.  A record of a different layout is of
- * another guest, or another ring. */
-struct vhu_ring_layout {
-    uint64_t features;
-    uint64_t mem_generation;
-    uint64_t desc_uaddr;
-    uint64_t avail_uaddr;
-    uint64_t used_uaddr;
-    uint16_t size;
-};
-
 /* What vhu_ring_resume() made of a queue's record. */
 struct vhu_ring_resume {
     bool ran;                   /* The record is of a queue that ran, and

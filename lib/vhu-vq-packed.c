@@ -169,10 +169,10 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
         b->n = 1;
     }
 
-    /* We use every buffer as soon as we take it, so the hand-back ends
-     * where taking them did. */
     memcpy(record->batch.used, b->used, b->n * sizeof *b->used);
     record->batch.n = b->n;
+    /* We use every buffer as soon as we take it, so the hand-back ends
+     * where taking them did. */
     record->pending = vhu_ring_position(vq->last_avail_idx, vq->avail_wrap);
     atomic_thread_fence(memory_order_release);
 

@@ -119,19 +119,22 @@ enum vhu_ring_record_state {
  *
  * The control path writes the rest when a queue starts, and the state when
  * it stops. */
-struct vhu_ring_record {
-    uint32_t committed;
-    uint32_t pending;
-    uint32_t state;             /* enum vhu_ring_record_state. */
-    uint16_t size;
-    uint16_t marker;            /* Packed: what we wrote into the device
-                                 * event structure's 'off_wrap'. */
+/* What a queue is set up as.  A record of a different layout is of
+ * another guest, or another ring. */
+struct vhu_ring_layout {
     uint64_t features;
     uint64_t mem_generation;    /* vhu_mem_generation(). */
     uint64_t desc_uaddr;
     uint64_t avail_uaddr;
     uint64_t used_uaddr;
-    uint64_t reserved;
+    uint16_t size;
+};
+
+struct vhu_ring_record {
+    uint32_t committed;
+    uint32_t pending;
+    uint32_t state;             /* enum vhu_ring_record_state. */
+    struct vhu_ring_layout layout;
     struct vhu_packed_batch batch;
 };
 
