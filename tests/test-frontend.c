@@ -340,6 +340,21 @@ run_frontend(int argc, char *argv[])
             n = MIN(n, sent);
         }
 
+        /* In rounds, a round's frames wait for their connection (the
+         * first round's for the first), and from the second on for the
+         * test to say go. */
+        uint64_t limit = n;
+        if (rounds) {
+            uint64_t round = n_reconnects + 1;
+            char go[32];
+
+            snprintf(go, sizeof go, "round%"PRIu64, round);
+            if (round > 1 && access(go, F_OK)) {
+                round--;
+            }
+            limit = MIN(n, per_round * round);
+        }
+
         for (size_t qp = 0; qp < n_pairs; qp++) {
             uint8_t frame[MAX_FRAME_SIZE];
 
@@ -352,17 +367,6 @@ run_frontend(int argc, char *argv[])
             size_t budget = (rx ? SIZE_MAX
                              : qp == n_iterations % n_pairs ? TX_ONLY_BURST
                              : 0);
-            /* In rounds, the next round's frames wait for the next
-             * connection, and for the test to say go. */
-            uint64_t limit = n;
-            if (rounds) {
-                char go[32];
-
-                snprintf(go, sizeof go, "round%"PRIu64, n_reconnects + 1);
-                limit = MIN(n, per_round * (n_reconnects
-                                            + (n_reconnects
-                                               && access(go, F_OK) ? 0 : 1)));
-            }
             while (tx && sent < limit
                    && (!rx || ((int64_t) (sent - received)
                                - (int64_t) given_up < 128))

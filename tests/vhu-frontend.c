@@ -632,12 +632,65 @@ update_driver_event(const struct vhu_fe *fe, struct vhu_fe_vring *vr)
     }
 }
 
+/* Sends the messages that set vring 'idx' up, as it is, with base
+ * 'base_num'. */
+static int
+send_vring_setup(struct vhu_fe *fe, uint32_t idx, uint32_t base_num)
+{
+    struct vhu_fe_vring *vr = &fe->vrings[idx];
+
+    /* A packed ring's driver and device areas take the avail and used
+     * ring's places. */
+    uintptr_t desc_uaddr = (vr->packed ? (uintptr_t) vr->packed_desc
+                            : (uintptr_t) vr->desc);
+    struct vhu_vring_state num = { .index = idx, .num = vr->size };
+    struct vhu_vring_state base = { .index = idx, .num = base_num };
+    struct vhu_vring_addr addr = {
+        .index = idx,
+        .flags = 0,
+        .desc_user_addr = desc_uaddr,
+        .used_user_addr = (vr->packed ? (uintptr_t) vr->device_event
+                           : (uintptr_t) vr->used),
+        .avail_user_addr = (vr->packed ? (uintptr_t) vr->driver_event
+                            : (uintptr_t) vr->avail),
+        .log_guest_addr = 0,
+    };
+    if (vr->packed) {
+        update_driver_event(fe, vr);
+    }
+    uint64_t u64 = idx;
+    int error;
+
+    error = send_acked(fe, VHU_SET_VRING_NUM, &num, sizeof num, NULL, 0);
+    if (!error) {
+        error = send_acked(fe, VHU_SET_VRING_BASE, &base, sizeof base,
+                           NULL, 0);
+    }
+    if (!error) {
+        error = send_acked(fe, VHU_SET_VRING_ADDR, &addr, sizeof addr,
+                           NULL, 0);
+    }
+    if (!error) {
+        error = send_acked(fe, VHU_SET_VRING_CALL, &u64, sizeof u64,
+                           &vr->call_fd, 1);
+    }
+    if (!error) {
+        error = send_acked(fe, VHU_SET_VRING_KICK, &u64, sizeof u64,
+                           &vr->kick_fd, 1);
+    }
+    if (!error && fe->features & FE_BIT(VHU_F_PROTOCOL_FEATURES)) {
+        /* With PROTOCOL_FEATURES the backend starts the ring disabled. */
+        struct vhu_vring_state enable = { .index = idx, .num = 1 };
+
+        error = send_acked(fe, VHU_SET_VRING_ENABLE, &enable, sizeof enable,
+                           NULL, 0);
+    }
+    return error;
+}
+
 /* Lays out vring 'idx' of 'fe' in guest memory, then tells the backend.  The
  * vring is usable on our side ('set_up') even if the backend refuses some
  * of it, so that a test can go on to see what the backend does next. */
-static int send_vring_setup(struct vhu_fe *, uint32_t idx,
-                            uint32_t base_num);
-
 int
 vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
 {
@@ -698,61 +751,6 @@ vhu_fe_setup_vring(struct vhu_fe *fe, uint32_t idx, uint16_t size)
     /* A packed ring's base carries the wrap counter, 1 at first, in bit
      * 15. */
     return send_vring_setup(fe, idx, vr->packed ? 1 << 15 : 0);
-}
-
-/* Sends the messages that set vring 'idx' up, as it is, with 'base'. */
-static int
-send_vring_setup(struct vhu_fe *fe, uint32_t idx, uint32_t base_num)
-{
-    struct vhu_fe_vring *vr = &fe->vrings[idx];
-
-    /* A packed ring's driver and device areas take the avail and used
-     * ring's places. */
-    uintptr_t desc_uaddr = (vr->packed ? (uintptr_t) vr->packed_desc
-                            : (uintptr_t) vr->desc);
-    struct vhu_vring_state num = { .index = idx, .num = vr->size };
-    struct vhu_vring_state base = { .index = idx, .num = base_num };
-    struct vhu_vring_addr addr = {
-        .index = idx,
-        .flags = 0,
-        .desc_user_addr = desc_uaddr,
-        .used_user_addr = (vr->packed ? (uintptr_t) vr->device_event
-                           : (uintptr_t) vr->used),
-        .avail_user_addr = (vr->packed ? (uintptr_t) vr->driver_event
-                            : (uintptr_t) vr->avail),
-        .log_guest_addr = 0,
-    };
-    if (vr->packed) {
-        update_driver_event(fe, vr);
-    }
-    uint64_t u64 = idx;
-    int error;
-
-    error = send_acked(fe, VHU_SET_VRING_NUM, &num, sizeof num, NULL, 0);
-    if (!error) {
-        error = send_acked(fe, VHU_SET_VRING_BASE, &base, sizeof base,
-                           NULL, 0);
-    }
-    if (!error) {
-        error = send_acked(fe, VHU_SET_VRING_ADDR, &addr, sizeof addr,
-                           NULL, 0);
-    }
-    if (!error) {
-        error = send_acked(fe, VHU_SET_VRING_CALL, &u64, sizeof u64,
-                           &vr->call_fd, 1);
-    }
-    if (!error) {
-        error = send_acked(fe, VHU_SET_VRING_KICK, &u64, sizeof u64,
-                           &vr->kick_fd, 1);
-    }
-    if (!error && fe->features & FE_BIT(VHU_F_PROTOCOL_FEATURES)) {
-        /* With PROTOCOL_FEATURES the backend starts the ring disabled. */
-        struct vhu_vring_state enable = { .index = idx, .num = 1 };
-
-        error = send_acked(fe, VHU_SET_VRING_ENABLE, &enable, sizeof enable,
-                           NULL, 0);
-    }
-    return error;
 }
 
 int
