@@ -96,6 +96,17 @@ enum vhu_ring_record_state {
     VHU_RING_RECORD_HANDED_BACK /* GET_VRING_BASE told the frontend. */
 };
 
+/* What a queue is set up as.  A record of a different layout is of
+ * another guest, or another ring. */
+struct vhu_ring_layout {
+    uint64_t features;
+    uint64_t mem_generation;    /* vhu_mem_generation(). */
+    uint64_t desc_uaddr;
+    uint64_t avail_uaddr;
+    uint64_t used_uaddr;
+    uint16_t size;
+};
+
 /* Where a queue's device side stands, kept where it outlives the process
  * that runs the queue (vhu-ring-state.h: a file under the run directory,
  * shared-mapped).  The bursts write 'committed', 'pending' and 'batch'
@@ -117,19 +128,8 @@ enum vhu_ring_record_state {
  * for a packed one, the ring position in bits 0-14 and the wrap counter in
  * bit 15.
  *
- * The control path writes the rest when a queue starts, and the state when
- * it stops. */
-/* What a queue is set up as.  A record of a different layout is of
- * another guest, or another ring. */
-struct vhu_ring_layout {
-    uint64_t features;
-    uint64_t mem_generation;    /* vhu_mem_generation(). */
-    uint64_t desc_uaddr;
-    uint64_t avail_uaddr;
-    uint64_t used_uaddr;
-    uint16_t size;
-};
-
+ * The control path writes 'layout' when a queue starts, and 'state' when
+ * it starts and stops. */
 struct vhu_ring_record {
     uint32_t committed;
     uint32_t pending;
@@ -299,12 +299,11 @@ int vhu_vq_backlog_packed(const struct vhu_vq *);
  * burst uses.  vhu_vq_ring_marked_packed() is true if the ring still holds
  * the mark that vhu_vq_start_packed() left (see 'marker'): its driver did
  * not set it up anew since.  vhu_vq_check_position_packed() returns NULL
- * if the ring
- * agrees that the device stands at 'pos' with wrap counter 'wrap', else
- * why not.  vhu_vq_finish_handback_packed() finishes the hand-back that
- * 'vq->record' says was in progress, if the guest has not seen it yet, and
- * returns the number of buffers it handed back, or -1 if the record's batch
- * makes no sense for the ring. */
+ * if the ring agrees that the device stands at 'pos' with wrap counter
+ * 'wrap', else why not.  vhu_vq_finish_handback_packed() finishes the
+ * hand-back that 'vq->record' says was in progress, if the guest has not
+ * seen it yet, and returns the number of buffers it handed back, or -1 if
+ * the record's batch makes no sense for the ring. */
 bool vhu_vq_ring_marked_packed(const struct vhu_vq *);
 const char *vhu_vq_check_position_packed(const struct vhu_vq *, uint16_t pos,
                                          bool wrap);
