@@ -224,41 +224,39 @@ packed_is_used(const struct rig *rig, uint16_t pos, bool wrap)
             && !!(flags & VHU_VRING_PACKED_DESC_F_USED) == wrap);
 }
 
-/* What a switch killed in the middle of handing back buffers 'pos' and
- * 'pos' + 1 (wrap counter 'wrap') leaves: the record's batch and pending
- * position set, the ids and lengths written; with 'n_flags' 1, the second
- * descriptor's flags written too; with 2, the first's as well. */
+/* What a switch killed in the middle of handing back the 2 buffers that
+ * the driver made available at 'pos' (wrap counter 'wrap') leaves: a real
+ * burst takes them and hands them back, which leaves its batch and pending
+ * position in the record; then the flags it wrote are undone, all but
+ * 'n_flags' of them (it writes the second's, then the first's), and the
+ * record's 'committed' is put back to where it stood, as if the process
+ * had died before it wrote them. */
 static void
 kill_in_handback(struct rig *rig, struct vhu_vq *vq, uint16_t pos,
                  bool wrap, int n_flags)
 {
     struct vhu_ring_record *record = vq->record;
-    uint16_t end = pos + 2;
-    bool end_wrap = wrap;
+    uint32_t committed = record->committed;
+    uint16_t avail_flags = (wrap
+                            ? VHU_VRING_PACKED_DESC_F_AVAIL
+                            : VHU_VRING_PACKED_DESC_F_USED);
 
-    if (end >= SIZE) {
-        end -= SIZE;
-        end_wrap = !end_wrap;
-    }
-    record->batch.n = 2;
-    for (int i = 0; i < 2; i++) {
-        uint16_t at = (pos + i) % SIZE;
+    VHU_CHECK(committed == vhu_ring_position(pos, wrap));
+    VHU_CHECK(device_take(vq, SIZE) == 2);
+    VHU_CHECK(record->batch.n == 2
+              && record->batch.used[0].id == packed_desc(rig, pos)->id
+              && record->batch.used[1].id
+                 == packed_desc(rig, (pos + 1) % SIZE)->id);
+    VHU_CHECK(record->pending == record->committed
+              && record->pending == vhu_ring_position(vq->last_avail_idx,
+                                                      vq->avail_wrap));
 
-        record->batch.used[i] = (struct vhu_packed_used) {
-            .id = packed_desc(rig, at)->id, .n_descs = 1, .len = 0,
-        };
-        packed_desc(rig, at)->len = 0;
+    record->committed = committed;
+    if (n_flags < 1) {
+        packed_desc(rig, (pos + 1) % SIZE)->flags = avail_flags;
     }
-    record->pending = vhu_ring_position(end, end_wrap);
-    if (n_flags >= 1) {
-        packed_desc(rig, (pos + 1) % SIZE)->flags
-            = wrap ? (VHU_VRING_PACKED_DESC_F_AVAIL
-                      | VHU_VRING_PACKED_DESC_F_USED) : 0;
-    }
-    if (n_flags >= 2) {
-        packed_desc(rig, pos)->flags
-            = wrap ? (VHU_VRING_PACKED_DESC_F_AVAIL
-                      | VHU_VRING_PACKED_DESC_F_USED) : 0;
+    if (n_flags < 2) {
+        packed_desc(rig, pos)->flags = avail_flags;
     }
 }
 
