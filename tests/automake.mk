@@ -63,7 +63,8 @@ SYSTEM_TESTSUITE_AT = \
 	tests/system-qemu.at \
 	tests/system-switch.at \
 	tests/system-testpmd.at \
-	tests/system-soak.at
+	tests/system-soak.at \
+	tests/system-bench.at
 PACKAGING_TESTSUITE_AT = \
 	tests/packaging-testsuite.at \
 	tests/ovs-vhu-macros.at \
