@@ -2,6 +2,8 @@
 # the netdev layer (netdev*.h): vswitchd-plugin/ is the only glue.
 noinst_LTLIBRARIES += lib/libvhu.la
 lib_libvhu_la_SOURCES = \
+	lib/vhu-dev-private.h \
+	lib/vhu-dev-show.c \
 	lib/vhu-dev.c \
 	lib/vhu-dev.h \
 	lib/vhu-features.c \
@@ -10,10 +12,13 @@ lib_libvhu_la_SOURCES = \
 	lib/vhu-mem.h \
 	lib/vhu-msg.c \
 	lib/vhu-msg.h \
+	lib/vhu-requests.h \
 	lib/vhu-ring-state.c \
 	lib/vhu-ring-state.h \
 	lib/vhu-sock-dir.c \
 	lib/vhu-sock-dir.h \
+	lib/vhu-socket.c \
+	lib/vhu-user.c \
 	lib/vhu-virtio.h \
 	lib/vhu-vq-chain.h \
 	lib/vhu-vq-packed.c \

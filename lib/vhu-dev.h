@@ -37,15 +37,17 @@
  * use the same queue at the same time (the caller serialises a queue shared
  * between PMD threads).  A burst never blocks and never sleeps.
  *
- * The handshake between the two: each queue has a busy flag.  A burst
- * takes it with one atomic compare-and-swap or, finding it taken, returns
- * zero packets at once.  The control path changes a queue (its addresses,
- * base, enable state, eventfds, the memory table it reads, its teardown at
- * disconnect) only while holding the flag itself, which it takes by
- * spinning until the burst inside, if any, has left.  So a burst never sees
- * a half-changed queue, GET_VRING_BASE returns the index of a queue that
- * no burst can move any more, and an old memory table is unmapped only
- * after every queue has stopped using it.
+ * The handshake between the two is each queue's gate ("The queue gate" in
+ * vhu-vq.h): a burst takes it with one atomic compare-and-swap or, finding
+ * it taken, returns zero packets at once; the control path changes a
+ * queue only while it holds the gate itself, which it takes by waiting
+ * until the burst inside, if any, has left.  So a burst never sees a
+ * half-changed queue, GET_VRING_BASE returns the index of a queue that no
+ * burst can move any more, and an old memory table is unmapped only after
+ * every queue has stopped using it.
+ *
+ * The engine's files, their layers and what each may call are described
+ * in vhu-dev-private.h.
  *
  * Other threads may read the device's state (vhu_dev_get_state(),
  * vhu_dev_vring_*()) at any time; those take the device's mutex, as the

@@ -21,9 +21,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/mempolicy.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -341,4 +343,19 @@ vhu_mem_generation(const struct vhu_mem *mem)
                 | hash_bytes64(fields, sizeof fields, 1));
     }
     return tag;
+}
+
+/* Returns the NUMA node that holds the first page of 'mem' (which may be
+ * NULL), or -1 if there is no guest memory or the kernel cannot say. */
+int
+vhu_mem_numa_node(const struct vhu_mem *mem)
+{
+    int node = -1;
+
+    if (mem && mem->n_regions
+        && syscall(SYS_get_mempolicy, &node, NULL, 0,
+                   mem->regions[0].host_addr, MPOL_F_NODE | MPOL_F_ADDR)) {
+        node = -1;
+    }
+    return node;
 }

@@ -79,6 +79,7 @@ int vhu_mem_remove_region(struct vhu_mem *,
                           const struct vhu_mem_region_desc *);
 
 uint64_t vhu_mem_generation(const struct vhu_mem *);
+int vhu_mem_numa_node(const struct vhu_mem *);
 
 void *vhu_mem_gpa_to_hva(const struct vhu_mem *, uint64_t gpa, uint64_t len);
 void *vhu_mem_uva_to_hva(const struct vhu_mem *, uint64_t uva, uint64_t len);

@@ -275,33 +275,10 @@ vhu_msg_send(int sock, const struct vhu_msg_header *hdr, const void *payload,
 const char *
 vhu_request_name(uint32_t request)
 {
-    switch ((enum vhu_request) request) {
-    case VHU_GET_FEATURES: return "GET_FEATURES";
-    case VHU_SET_FEATURES: return "SET_FEATURES";
-    case VHU_SET_OWNER: return "SET_OWNER";
-    case VHU_RESET_OWNER: return "RESET_OWNER";
-    case VHU_SET_MEM_TABLE: return "SET_MEM_TABLE";
-    case VHU_SET_LOG_BASE: return "SET_LOG_BASE";
-    case VHU_SET_LOG_FD: return "SET_LOG_FD";
-    case VHU_SET_VRING_NUM: return "SET_VRING_NUM";
-    case VHU_SET_VRING_ADDR: return "SET_VRING_ADDR";
-    case VHU_SET_VRING_BASE: return "SET_VRING_BASE";
-    case VHU_GET_VRING_BASE: return "GET_VRING_BASE";
-    case VHU_SET_VRING_KICK: return "SET_VRING_KICK";
-    case VHU_SET_VRING_CALL: return "SET_VRING_CALL";
-    case VHU_SET_VRING_ERR: return "SET_VRING_ERR";
-    case VHU_GET_PROTOCOL_FEATURES: return "GET_PROTOCOL_FEATURES";
-    case VHU_SET_PROTOCOL_FEATURES: return "SET_PROTOCOL_FEATURES";
-    case VHU_GET_QUEUE_NUM: return "GET_QUEUE_NUM";
-    case VHU_SET_VRING_ENABLE: return "SET_VRING_ENABLE";
-    case VHU_SEND_RARP: return "SEND_RARP";
-    case VHU_NET_SET_MTU: return "NET_SET_MTU";
-    case VHU_RESET_DEVICE: return "RESET_DEVICE";
-    case VHU_GET_MAX_MEM_SLOTS: return "GET_MAX_MEM_SLOTS";
-    case VHU_ADD_MEM_REG: return "ADD_MEM_REG";
-    case VHU_REM_MEM_REG: return "REM_MEM_REG";
-    case VHU_SET_STATUS: return "SET_STATUS";
-    case VHU_GET_STATUS: return "GET_STATUS";
+    switch (request) {
+#define VHU_REQUEST_CASE(NAME, NUMBER, ...) case NUMBER: return #NAME;
+    VHU_REQUESTS(VHU_REQUEST_CASE)
+#undef VHU_REQUEST_CASE
     }
     return "unknown request";
 }

@@ -36,35 +36,14 @@
 
 #include "openvswitch/compiler.h"
 #include "vhu-mem.h"
+#include "vhu-requests.h"
 
+/* VHU_GET_FEATURES and the others (vhu-requests.h). */
+#define VHU_REQUEST_ENUM(NAME, NUMBER, ...) VHU_##NAME = NUMBER,
 enum vhu_request {
-    VHU_GET_FEATURES = 1,
-    VHU_SET_FEATURES = 2,
-    VHU_SET_OWNER = 3,
-    VHU_RESET_OWNER = 4,
-    VHU_SET_MEM_TABLE = 5,
-    VHU_SET_LOG_BASE = 6,
-    VHU_SET_LOG_FD = 7,
-    VHU_SET_VRING_NUM = 8,
-    VHU_SET_VRING_ADDR = 9,
-    VHU_SET_VRING_BASE = 10,
-    VHU_GET_VRING_BASE = 11,
-    VHU_SET_VRING_KICK = 12,
-    VHU_SET_VRING_CALL = 13,
-    VHU_SET_VRING_ERR = 14,
-    VHU_GET_PROTOCOL_FEATURES = 15,
-    VHU_SET_PROTOCOL_FEATURES = 16,
-    VHU_GET_QUEUE_NUM = 17,
-    VHU_SET_VRING_ENABLE = 18,
-    VHU_SEND_RARP = 19,
-    VHU_NET_SET_MTU = 20,
-    VHU_RESET_DEVICE = 34,
-    VHU_GET_MAX_MEM_SLOTS = 36,
-    VHU_ADD_MEM_REG = 37,
-    VHU_REM_MEM_REG = 38,
-    VHU_SET_STATUS = 39,
-    VHU_GET_STATUS = 40,
+    VHU_REQUESTS(VHU_REQUEST_ENUM)
 };
+#undef VHU_REQUEST_ENUM
 
 /* Header flags. */
 #define VHU_MSG_VERSION_MASK 0x3

@@ -224,6 +224,7 @@ vhu_ring_record_mismatch(const struct vhu_ring_record *record,
 
 static void
 vhu_ring_set_position(struct vhu_vq *vq, uint32_t position)
+    VHU_VQ_REQUIRES(vq)
 {
     vq->last_avail_idx = vq->last_used_idx = (vq->packed
                                               ? position & 0x7fff
@@ -233,6 +234,7 @@ vhu_ring_set_position(struct vhu_vq *vq, uint32_t position)
 
 static uint32_t
 vhu_ring_get_position(const struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     return (vq->packed
             ? vhu_ring_position(vq->last_avail_idx, vq->avail_wrap)
@@ -243,6 +245,7 @@ vhu_ring_get_position(const struct vhu_vq *vq)
  * a hand-back in progress finished, stands. */
 static void
 vhu_ring_resume_packed(struct vhu_vq *vq, struct vhu_ring_resume *r)
+    VHU_VQ_REQUIRES(vq)
 {
     const struct vhu_ring_record *record = vq->record;
     uint32_t committed = record->committed;
@@ -282,6 +285,7 @@ vhu_ring_resume_packed(struct vhu_vq *vq, struct vhu_ring_resume *r)
  * descriptors past it the switch had taken. */
 static void
 vhu_ring_resume_split(struct vhu_vq *vq, struct vhu_ring_resume *r)
+    VHU_VQ_REQUIRES(vq)
 {
     const struct vhu_ring_record *record = vq->record;
     uint16_t used_idx = vhu_read_u16(&vq->used->idx);
@@ -304,6 +308,7 @@ vhu_ring_resume_split(struct vhu_vq *vq, struct vhu_ring_resume *r)
 void
 vhu_ring_resume(struct vhu_vq *vq, const struct vhu_ring_layout *layout,
                 struct vhu_ring_resume *r)
+    VHU_VQ_REQUIRES(vq)
 {
     const struct vhu_ring_record *record = vq->record;
 
@@ -346,6 +351,7 @@ vhu_ring_resume(struct vhu_vq *vq, const struct vhu_ring_layout *layout,
  * position. */
 void
 vhu_ring_record_start(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
     uint32_t position = vhu_ring_get_position(vq);
@@ -364,6 +370,7 @@ vhu_ring_record_start(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
 /* Records a new layout (new guest memory, say) of running 'vq'. */
 void
 vhu_ring_record_update(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
 
@@ -378,6 +385,7 @@ vhu_ring_record_update(struct vhu_vq *vq, const struct vhu_ring_layout *layout)
  * (GET_VRING_BASE): the next start follows the frontend. */
 void
 vhu_ring_record_handed_back(struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
 

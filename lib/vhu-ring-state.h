@@ -78,10 +78,14 @@ struct vhu_ring_resume {
                                  * packet.) */
 };
 
-void vhu_ring_resume(struct vhu_vq *, const struct vhu_ring_layout *,
-                     struct vhu_ring_resume *);
-void vhu_ring_record_start(struct vhu_vq *, const struct vhu_ring_layout *);
-void vhu_ring_record_update(struct vhu_vq *, const struct vhu_ring_layout *);
-void vhu_ring_record_handed_back(struct vhu_vq *);
+void vhu_ring_resume(struct vhu_vq *vq, const struct vhu_ring_layout *,
+                     struct vhu_ring_resume *)
+    VHU_VQ_REQUIRES(vq);
+void vhu_ring_record_start(struct vhu_vq *vq, const struct vhu_ring_layout *)
+    VHU_VQ_REQUIRES(vq);
+void vhu_ring_record_update(struct vhu_vq *vq,
+                            const struct vhu_ring_layout *)
+    VHU_VQ_REQUIRES(vq);
+void vhu_ring_record_handed_back(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
 
 #endif /* vhu-ring-state.h */

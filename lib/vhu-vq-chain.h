@@ -40,8 +40,8 @@
 #include "vhu-vq.h"
 
 /* Private to the burst files (vhu-vq.c). */
-void vhu_vq_call(struct vhu_vq *);
-void vhu_vq_count_tx_drop(struct vhu_vq *);
+void vhu_vq_call(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
+void vhu_vq_count_tx_drop(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
 void vhu_vq_count_rx_full(void);
 
 enum vhu_chain_kind {
@@ -89,6 +89,7 @@ vhu_packed_desc_is_avail(uint16_t flags, bool wrap)
 static inline void
 vhu_packed_advance(const struct vhu_vq *vq, uint16_t *posp, bool *wrapp,
                    uint32_t n)
+    VHU_VQ_REQUIRES(vq)
 {
     uint32_t pos = *posp + n;
 
@@ -119,6 +120,7 @@ vhu_packed_advance(const struct vhu_vq *vq, uint16_t *posp, bool *wrapp,
  * written if 'write'. */
 static inline void
 vhu_prefetch_buf(const struct vhu_vq *vq, uint64_t gpa, bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     uint64_t len = 1;
     const void *hva = vhu_mem_gpa_to_hva_max(vq->mem, gpa, &len);
@@ -158,6 +160,7 @@ static inline enum vhu_vq_fault
 vhu_chain_indirect(const struct vhu_vq *vq, struct vhu_chain *c,
                    uint64_t addr, uint32_t len, uint16_t flags,
                    const void **tablep)
+    VHU_VQ_REQUIRES(vq)
 {
     if (c->in_indirect) {
         return VHU_VQ_NESTED_INDIRECT;
@@ -191,6 +194,7 @@ vhu_chain_indirect(const struct vhu_vq *vq, struct vhu_chain *c,
 static inline enum vhu_vq_fault
 vhu_chain_load_split(const struct vhu_vq *vq, struct vhu_chain *c,
                      uint32_t idx)
+    VHU_VQ_REQUIRES(vq)
 {
     for (;;) {
         if (idx >= c->table_size) {
@@ -252,6 +256,7 @@ vhu_chain_load_packed_table(struct vhu_chain *c)
  * must be available already. */
 static inline enum vhu_vq_fault
 vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
+    VHU_VQ_REQUIRES(vq)
 {
     if (++c->n_seen > vq->size) {
         return VHU_VQ_LOOP;
@@ -296,6 +301,7 @@ vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
 static inline enum vhu_vq_fault
 vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
                       uint16_t head, bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     c->kind = VHU_CHAIN_SPLIT;
     c->table = vq->desc;
@@ -309,6 +315,7 @@ vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
 static inline enum vhu_vq_fault
 vhu_chain_start_packed(const struct vhu_vq *vq, struct vhu_chain *c,
                        uint16_t pos, bool wrap, bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     c->kind = VHU_CHAIN_PACKED_RING;
     c->n_seen = 0;
@@ -330,6 +337,7 @@ vhu_chain_ended(const struct vhu_chain *c)
  * VHU_VQ_OK with 'c->left' still zero at the end of the chain. */
 static inline enum vhu_vq_fault
 vhu_chain_refill(const struct vhu_vq *vq, struct vhu_chain *c)
+    VHU_VQ_REQUIRES(vq)
 {
     if (c->left || !c->more) {
         return VHU_VQ_OK;
@@ -356,6 +364,7 @@ vhu_chain_refill(const struct vhu_vq *vq, struct vhu_chain *c)
 static inline enum vhu_vq_fault ALWAYS_INLINE
 vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
                uint32_t len, uint32_t *donep)
+    VHU_VQ_REQUIRES(vq)
 {
     uint8_t *p = buf;
     uint32_t done = 0;
@@ -394,6 +403,7 @@ vhu_chain_copy(const struct vhu_vq *vq, struct vhu_chain *c, void *buf,
  * reading the bytes they hold. */
 static inline enum vhu_vq_fault
 vhu_chain_skip_rest(const struct vhu_vq *vq, struct vhu_chain *c)
+    VHU_VQ_REQUIRES(vq)
 {
     while (!vhu_chain_ended(c)) {
         uint32_t done;
@@ -413,6 +423,7 @@ vhu_chain_skip_rest(const struct vhu_vq *vq, struct vhu_chain *c)
 static inline enum vhu_vq_fault
 vhu_chain_read_packet(const struct vhu_vq *vq, struct vhu_chain *c,
                       struct vhu_buf *buf, bool *okp)
+    VHU_VQ_REQUIRES(vq)
 {
     enum vhu_vq_fault fault;
     uint32_t n;
@@ -465,6 +476,7 @@ vhu_chain_write_part(const struct vhu_vq *vq, struct vhu_chain *c,
                      const struct vhu_virtio_net_hdr *hdr,
                      struct vhu_chain *first, uint32_t *sentp,
                      uint32_t *in_chainp)
+    VHU_VQ_REQUIRES(vq)
 {
     uint32_t in_chain = 0;
     uint32_t n;
@@ -522,6 +534,7 @@ static inline enum vhu_vq_fault
 vhu_chain_end_packet(const struct vhu_vq *vq, struct vhu_chain *first,
                      const struct vhu_buf *pkt, uint32_t sent,
                      uint16_t n_bufs, bool *fitp)
+    VHU_VQ_REQUIRES(vq)
 {
     *fitp = false;
     if (sent < pkt->len) {
@@ -545,6 +558,7 @@ vhu_chain_end_packet(const struct vhu_vq *vq, struct vhu_chain *first,
  * 'ok', a dropped one if not.  Returns how many packets it delivered. */
 static inline int
 vhu_vq_account_dequeue(struct vhu_vq *vq, bool ok, uint32_t len)
+    VHU_VQ_REQUIRES(vq)
 {
     if (!ok) {
         vhu_vq_count_tx_drop(vq);
@@ -561,6 +575,7 @@ vhu_vq_account_dequeue(struct vhu_vq *vq, bool ok, uint32_t len)
 static inline bool
 vhu_vq_account_enqueue(struct vhu_vq *vq, enum vhu_vq_fault fault, bool fit,
                        uint32_t len)
+    VHU_VQ_REQUIRES(vq)
 {
     if (fault) {
         vhu_vq_break(vq, fault);

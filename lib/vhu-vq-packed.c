@@ -48,6 +48,7 @@ VLOG_DEFINE_THIS_MODULE(vhu_vq_packed);
  * offsets compare as free-running indexes do on a split ring. */
 static inline uint32_t
 vhu_packed_lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
+    VHU_VQ_REQUIRES(vq)
 {
     return pos + (wrap ? vq->size : 0);
 }
@@ -57,6 +58,7 @@ vhu_packed_lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
  * it. */
 static void
 vhu_vq_notify_packed(struct vhu_vq *vq, uint16_t old_pos, bool old_wrap)
+    VHU_VQ_REQUIRES(vq)
 {
     if (vq->call_fd < 0) {
         return;
@@ -113,6 +115,7 @@ vhu_packed_used_flags(bool wrap, uint32_t len)
 static void
 vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
                       uint16_t *posp, bool *wrapp)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t pos[VHU_PACKED_BATCH];
     uint16_t flags[VHU_PACKED_BATCH];
@@ -151,6 +154,7 @@ vhu_packed_write_used(struct vhu_vq *vq, const struct vhu_packed_batch *b,
  * next one what it needs to finish. */
 static void
 vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
     uint16_t old_pos = vq->last_used_idx;
@@ -187,6 +191,7 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b, bool as_one)
  * ring's size (see "Prefetching" in vhu-vq-chain.h). */
 static inline void
 vhu_packed_prefetch_buf(const struct vhu_vq *vq, uint32_t pos, bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     const volatile struct vhu_vring_packed_desc *d
         = &vq->packed_desc[pos % vq->size];
@@ -201,6 +206,7 @@ vhu_packed_prefetch_buf(const struct vhu_vq *vq, uint32_t pos, bool write)
 static inline void
 vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
                           bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     n = MIN(n, vq->size);
     for (int i = 0; i < n; i++) {
@@ -213,6 +219,7 @@ vhu_packed_prefetch_burst(const struct vhu_vq *vq, uint16_t pos, int n,
 
 int
 vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_packed_batch batch;
     enum vhu_vq_fault fault = VHU_VQ_OK;
@@ -274,6 +281,7 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
                         uint16_t *posp, bool *wrapp,
                         struct vhu_packed_batch *b, bool *fitp,
                         bool *batch_fullp)
+    VHU_VQ_REQUIRES(vq)
 {
     static const struct vhu_virtio_net_hdr hdr = { .num_buffers = 1 };
     uint16_t pos = *posp;
@@ -334,6 +342,7 @@ vhu_packed_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
 
 int
 vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_packed_batch batch;
     int i;
@@ -369,6 +378,7 @@ vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
 
 bool
 vhu_vq_start_packed(struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     if (vq->last_avail_idx >= vq->size) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
@@ -395,6 +405,7 @@ vhu_vq_start_packed(struct vhu_vq *vq)
  * 'last_avail_idx' on, up to the ring's size. */
 int
 vhu_vq_backlog_packed(const struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t pos = vq->last_avail_idx;
     bool wrap = vq->avail_wrap;
@@ -415,6 +426,7 @@ vhu_vq_backlog_packed(const struct vhu_vq *vq)
  * wrap counter 'wrap'. */
 static bool
 vhu_packed_desc_is_used(const struct vhu_vq *vq, uint16_t pos, bool wrap)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t flags = vhu_read_u16(&vq->packed_desc[pos].flags);
 
@@ -424,6 +436,7 @@ vhu_packed_desc_is_used(const struct vhu_vq *vq, uint16_t pos, bool wrap)
 
 bool
 vhu_vq_ring_marked_packed(const struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     /* A driver that sets its ring up anew zeroes our structure with it. */
     return ((vhu_read_u16(&vq->device_event->flags) & 3)
@@ -434,6 +447,7 @@ vhu_vq_ring_marked_packed(const struct vhu_vq *vq)
 const char *
 vhu_vq_check_position_packed(const struct vhu_vq *vq, uint16_t pos,
                              bool wrap)
+    VHU_VQ_REQUIRES(vq)
 {
     if (pos >= vq->size) {
         return "the position lies beyond the ring";
@@ -455,6 +469,7 @@ vhu_vq_check_position_packed(const struct vhu_vq *vq, uint16_t pos,
 
 int
 vhu_vq_finish_handback_packed(struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     const struct vhu_ring_record *record = vq->record;
     const struct vhu_packed_batch *b = &record->batch;

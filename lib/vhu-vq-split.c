@@ -34,6 +34,7 @@ VLOG_DEFINE_THIS_MODULE(vhu_vq_split);
  * asked to be told (virtio 1.2, 2.7.7 and 2.7.10). */
 static void
 vhu_vq_notify(struct vhu_vq *vq, uint16_t old_used)
+    VHU_VQ_REQUIRES(vq)
 {
     if (vq->call_fd < 0) {
         return;
@@ -66,6 +67,7 @@ vhu_vq_notify(struct vhu_vq *vq, uint16_t old_used)
  * killed in between had reached. */
 static void
 vhu_vq_publish_used(struct vhu_vq *vq, uint16_t n)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
     uint16_t old = vq->last_used_idx;
@@ -83,6 +85,7 @@ vhu_vq_publish_used(struct vhu_vq *vq, uint16_t n)
  * (and the queue broken) if its avail index makes no sense. */
 static int
 vhu_vq_n_avail(struct vhu_vq *vq, uint16_t *avail_idxp)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t avail_idx;
 
@@ -99,6 +102,7 @@ vhu_vq_n_avail(struct vhu_vq *vq, uint16_t *avail_idxp)
 
 static inline void
 vhu_vq_set_used(struct vhu_vq *vq, uint16_t pos, uint16_t head, uint32_t len)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_vring_used_elem *elem = &vq->used->ring[pos & vq->mask];
 
@@ -110,6 +114,7 @@ vhu_vq_set_used(struct vhu_vq *vq, uint16_t pos, uint16_t head, uint32_t len)
  * on (see "Prefetching" in vhu-vq-chain.h). */
 static inline void
 vhu_vq_prefetch_descs_split(const struct vhu_vq *vq, uint16_t pos, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     for (int i = 0; i < n; i++) {
         uint16_t head = vhu_read_u16(&vq->avail->ring[(pos + i) & vq->mask]);
@@ -124,6 +129,7 @@ vhu_vq_prefetch_descs_split(const struct vhu_vq *vq, uint16_t pos, int n)
  * reading, or for writing if 'write'. */
 static inline void
 vhu_vq_prefetch_buf_split(const struct vhu_vq *vq, uint16_t pos, bool write)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t head = vhu_read_u16(&vq->avail->ring[pos & vq->mask]);
 
@@ -138,6 +144,7 @@ vhu_vq_prefetch_buf_split(const struct vhu_vq *vq, uint16_t pos, bool write)
 
 int
 vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *bufs, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t avail_idx;
     int n_avail = vhu_vq_n_avail(vq, &avail_idx);
@@ -209,6 +216,7 @@ static enum vhu_vq_fault
 vhu_vq_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
                     uint16_t avail_idx, uint16_t *availp, uint16_t *n_usedp,
                     bool *fitp)
+    VHU_VQ_REQUIRES(vq)
 {
     static const struct vhu_virtio_net_hdr hdr = { .num_buffers = 1 };
     uint16_t avail = *availp;
@@ -252,6 +260,7 @@ vhu_vq_write_packet(struct vhu_vq *vq, const struct vhu_buf *pkt,
 
 int
 vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t avail_idx;
     int n_avail = vhu_vq_n_avail(vq, &avail_idx);
@@ -296,6 +305,7 @@ vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *pkts, int n)
  * already moved past. */
 bool
 vhu_vq_start_split(struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t used_idx = vhu_read_u16(&vq->used->idx);
 
@@ -317,6 +327,7 @@ vhu_vq_start_split(struct vhu_vq *vq)
 
 int
 vhu_vq_backlog_split(const struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t pending = vhu_read_u16(&vq->avail->idx) - vq->last_avail_idx;
 

@@ -22,6 +22,7 @@
 #include "vhu-vq.h"
 #include "vhu-vq-chain.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include "coverage.h"
@@ -58,6 +59,14 @@ const char *
 vhu_vq_fault_name(enum vhu_vq_fault fault)
 {
     return fault < VHU_VQ_N_FAULTS ? fault_names[fault] : "unknown fault";
+}
+
+void
+vhu_vq_stop(struct vhu_vq *vq)
+{
+    while (!vhu_vq_try_enter(vq)) {
+        sched_yield();
+    }
 }
 
 /* Only this queue stops; its device and every other queue carry on. */

@@ -19,11 +19,26 @@
 
 /* One virtqueue of a vhost-user device, as the bursts see it.
  *
- * The control path (vhu-dev.c) fills in the fields below while it holds
- * the queue's 'busy' flag; a burst runs only while it holds the same flag
- * (taken with a try-lock: a burst that finds it taken returns at once and
- * moves nothing).  So a burst never sees a queue half-changed, and once the
- * control path holds the flag no burst is inside the queue.
+ * The queue gate
+ * ==============
+ *
+ * Each queue has a gate, 'vq->gate', that one thread at a time holds: a
+ * burst, or the control path.  A burst takes it with one atomic
+ * compare-and-swap, vhu_vq_try_enter(), or, finding it taken, moves
+ * nothing and returns at once; it gives it back with vhu_vq_leave().  The
+ * control path takes it with vhu_vq_stop(), which waits for the burst
+ * inside, if any, to leave, and changes the queue (its addresses, base,
+ * eventfds, the memory table it reads, its teardown at disconnect) only
+ * while it holds it.  So a burst never sees a queue half-changed, and once
+ * the control path holds the gate no burst is inside the queue and none
+ * can move it: GET_VRING_BASE returns an index that stays true, and an old
+ * memory table is unmapped only after every queue has stopped using it.
+ *
+ * The gate is a capability in the sense of clang's thread-safety analysis
+ * (OVS_LOCKABLE): the fields that bursts use are OVS_GUARDED_BY() it and
+ * every function that reads or writes them is OVS_REQUIRES() it, so code
+ * that touches a ring without holding its gate does not compile under
+ * clang -Wthread-safety -Werror (tests/thread-safety.at).
  *
  * The ring walkers live in one file per ring layout, with the same function
  * shapes: vhu-vq-split.c (..._split) and vhu-vq-packed.c (..._packed).  A
@@ -154,92 +169,127 @@ struct vhu_vq_stats {
     uint64_t calls;             /* Call eventfd writes. */
 };
 
+/* See "The queue gate" above. */
+struct OVS_LOCKABLE vhu_vq_gate {
+    atomic_bool busy;
+};
+
+/* C's thread-safety attributes cannot name a member of the struct they
+ * guard ('vq->gate', for a field of 'vq'), so the fields of struct vhu_vq
+ * name this stand-in instead: a capability that whoever holds a queue's
+ * gate holds too.  It is never defined: only the analysis uses it.
+ *
+ * VHU_VQ_GUARDED marks a field that bursts use; VHU_VQ_REQUIRES(VQ) a
+ * function that may be called only with VQ's gate held.  (A function that
+ * holds one queue's gate and touches the fields of another is caught only
+ * when it calls a function that needs the other's gate.) */
+extern struct vhu_vq_gate vhu_vq_any_gate;
+#define VHU_VQ_GUARDED OVS_GUARDED_BY(vhu_vq_any_gate)
+#define VHU_VQ_REQUIRES(VQ) OVS_REQUIRES((VQ)->gate, vhu_vq_any_gate)
+
 struct vhu_vq {
-    atomic_bool busy;           /* See the comment at the top. */
+    struct vhu_vq_gate gate;
 
     /* Faults: how many times the queue broke (a burst found the guest's
      * ring invalid), times 256, plus why it is broken now (VHU_VQ_OK if it
      * is not).  A broken queue stays so until the frontend sets it up
-     * again.  Written with 'busy' held (by the burst that breaks the
+     * again.  Written with the gate held (by the burst that breaks the
      * queue, by the control path that clears it), read by anyone at any
      * time: so the control path can report on a queue without stopping
      * the bursts in it.  See vhu_vq_faults() and friends. */
     atomic_ullong faults;
 
-    /* Everything below is set by the control path only while it holds
-     * 'busy' (and its device's mutex), and read by bursts only while they
-     * hold 'busy' (or by the control path under the mutex). */
-    bool ready;                 /* Bursts may use the ring. */
+    /* Everything below is set by the control path only while it holds the
+     * gate (and its device's mutex), and read by bursts only while they
+     * hold the gate.  (The control path reads 'ready' with its mutex
+     * alone: see vhu_dev_vq_ready().) */
+    bool ready VHU_VQ_GUARDED;    /* Bursts may use the ring. */
 
-    bool packed;                /* VIRTIO_F_RING_PACKED negotiated. */
-    uint16_t size;              /* Entries (a power of 2 if split). */
-    uint16_t mask;              /* size - 1 (split only). */
+    bool packed VHU_VQ_GUARDED;   /* VIRTIO_F_RING_PACKED. */
+    uint16_t size VHU_VQ_GUARDED; /* Entries (a power of 2 if
+                                         * split). */
+    uint16_t mask VHU_VQ_GUARDED; /* size - 1 (split only). */
 
     /* Split ring. */
-    struct vhu_vring_desc *desc;
-    struct vhu_vring_avail *avail;
-    struct vhu_vring_used *used;
+    struct vhu_vring_desc *desc VHU_VQ_GUARDED;
+    struct vhu_vring_avail *avail VHU_VQ_GUARDED;
+    struct vhu_vring_used *used VHU_VQ_GUARDED;
 
     /* Packed ring: the descriptor ring and the driver's and our event
      * suppression structures. */
-    struct vhu_vring_packed_desc *packed_desc;
-    struct vhu_vring_packed_event *driver_event;
-    struct vhu_vring_packed_event *device_event;
+    struct vhu_vring_packed_desc *packed_desc VHU_VQ_GUARDED;
+    struct vhu_vring_packed_event *driver_event VHU_VQ_GUARDED;
+    struct vhu_vring_packed_event *device_event VHU_VQ_GUARDED;
 
-    const struct vhu_mem *mem;
+    const struct vhu_mem *mem VHU_VQ_GUARDED;
 
     /* Split: the next avail entry we take and the next used entry we
      * write, free-running.  Packed: the ring positions (below 'size') of
      * the next descriptor we take and of the next one we mark used, with
      * the wrap counter that each must carry. */
-    uint16_t last_avail_idx;
-    uint16_t last_used_idx;
-    bool avail_wrap;            /* Packed only. */
-    bool used_wrap;             /* Packed only. */
+    uint16_t last_avail_idx VHU_VQ_GUARDED;
+    uint16_t last_used_idx VHU_VQ_GUARDED;
+    bool avail_wrap VHU_VQ_GUARDED;   /* Packed only. */
+    bool used_wrap VHU_VQ_GUARDED;    /* Packed only. */
 
     /* Negotiated features that the bursts need. */
-    uint32_t hdr_len;           /* virtio-net header bytes. */
-    bool mrg_rxbuf;
-    bool event_idx;
-    bool indirect;
-    bool notify_on_empty;
-    bool in_order;              /* VIRTIO_F_IN_ORDER: one used entry may
-                                 * stand for a whole batch of TX buffers. */
+    uint32_t hdr_len VHU_VQ_GUARDED;  /* virtio-net header bytes. */
+    bool mrg_rxbuf VHU_VQ_GUARDED;
+    bool event_idx VHU_VQ_GUARDED;
+    bool indirect VHU_VQ_GUARDED;
+    bool notify_on_empty VHU_VQ_GUARDED;
+    bool in_order VHU_VQ_GUARDED;     /* VIRTIO_F_IN_ORDER: one used
+                                             * entry may stand for a whole
+                                             * batch of TX buffers. */
 
-    int call_fd;                /* Eventfd to interrupt the guest, or -1. */
+    int call_fd VHU_VQ_GUARDED;   /* Eventfd to interrupt the guest,
+                                         * or -1. */
 
-    struct vhu_ring_record *record; /* Never NULL. */
-    uint16_t marker;            /* Packed: for the device event structure's
+    struct vhu_ring_record *record VHU_VQ_GUARDED;  /* Never NULL. */
+    uint16_t marker VHU_VQ_GUARDED;
+                                /* Packed: for the device event structure's
                                  * 'off_wrap', which the guest ignores while
                                  * we disable its notifications: a ring
                                  * that still holds it was not set up anew
                                  * since we started it. */
 
-    struct vhu_vq_stats stats;
+    struct vhu_vq_stats stats VHU_VQ_GUARDED;
 
-    /* For log messages: the device's name and this queue's index. */
+    /* For log messages: the device's name and this queue's index.  Set
+     * once, when the device is made. */
     const char *name;
     unsigned int index;
 };
 
-/* Takes and releases 'vq''s busy flag on behalf of a burst.  A burst that
- * cannot take it must not touch the queue. */
+/* A burst's way through 'vq''s gate: true if it took the gate, and may
+ * then use the queue until vhu_vq_leave(); false if the control path (or
+ * another burst) holds it, and then it must not touch the queue. */
 static inline bool
 vhu_vq_try_enter(struct vhu_vq *vq)
+    OVS_TRY_LOCK(true, vq->gate, vhu_vq_any_gate)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
 {
     bool expected = false;
 
-    return atomic_compare_exchange_strong_explicit(&vq->busy, &expected,
-                                                   true,
+    return atomic_compare_exchange_strong_explicit(&vq->gate.busy,
+                                                   &expected, true,
                                                    memory_order_acquire,
                                                    memory_order_relaxed);
 }
 
 static inline void
 vhu_vq_leave(struct vhu_vq *vq)
+    OVS_RELEASES(vq->gate, vhu_vq_any_gate)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
 {
-    atomic_store_explicit(&vq->busy, false, memory_order_release);
+    atomic_store_explicit(&vq->gate.busy, false, memory_order_release);
 }
+
+/* The control path's way through the gate (vhu-vq.c): waits until no
+ * burst is inside 'vq' and holds the gate, so that none enters until
+ * vhu_vq_leave(). */
+void vhu_vq_stop(struct vhu_vq *vq)
+    OVS_ACQUIRES(vq->gate, vhu_vq_any_gate);
 
 static inline unsigned long long int
 vhu_vq_faults(const struct vhu_vq *vq)
@@ -273,7 +323,8 @@ vhu_vq_is_broken(const struct vhu_vq *vq)
 
 /* Marks 'vq' broken because of 'fault' (vhu-vq.c).  Only the burst holding
  * the queue calls it. */
-void vhu_vq_break(struct vhu_vq *, enum vhu_vq_fault);
+void vhu_vq_break(struct vhu_vq *vq, enum vhu_vq_fault)
+    VHU_VQ_REQUIRES(vq);
 
 /* Each layout's bursts.  A dequeue takes up to 'n' packets that the guest
  * sent on 'vq' (one of its TX queues) into 'bufs' and returns how many it
@@ -284,16 +335,20 @@ void vhu_vq_break(struct vhu_vq *, enum vhu_vq_fault);
  * what the guest has queued and no dequeue has taken. */
 
 /* Split rings (vhu-vq-split.c). */
-int vhu_vq_dequeue_split(struct vhu_vq *, struct vhu_buf *, int n);
-int vhu_vq_enqueue_split(struct vhu_vq *, const struct vhu_buf *, int n);
-bool vhu_vq_start_split(struct vhu_vq *);
-int vhu_vq_backlog_split(const struct vhu_vq *);
+int vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *, int n)
+    VHU_VQ_REQUIRES(vq);
+int vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *, int n)
+    VHU_VQ_REQUIRES(vq);
+bool vhu_vq_start_split(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
+int vhu_vq_backlog_split(const struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
 
 /* Packed rings (vhu-vq-packed.c). */
-int vhu_vq_dequeue_packed(struct vhu_vq *, struct vhu_buf *, int n);
-int vhu_vq_enqueue_packed(struct vhu_vq *, const struct vhu_buf *, int n);
-bool vhu_vq_start_packed(struct vhu_vq *);
-int vhu_vq_backlog_packed(const struct vhu_vq *);
+int vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *, int n)
+    VHU_VQ_REQUIRES(vq);
+int vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *, int n)
+    VHU_VQ_REQUIRES(vq);
+bool vhu_vq_start_packed(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
+int vhu_vq_backlog_packed(const struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
 
 /* For resuming from a record (vhu-ring-state.c), on a mapped ring that no
  * burst uses.  vhu_vq_ring_marked_packed() is true if the ring still holds
@@ -304,9 +359,11 @@ int vhu_vq_backlog_packed(const struct vhu_vq *);
  * hand-back that 'vq->record' says was in progress, if the guest has not
  * seen it yet, and returns the number of buffers it handed back, or -1 if
  * the record's batch makes no sense for the ring. */
-bool vhu_vq_ring_marked_packed(const struct vhu_vq *);
-const char *vhu_vq_check_position_packed(const struct vhu_vq *, uint16_t pos,
-                                         bool wrap);
-int vhu_vq_finish_handback_packed(struct vhu_vq *);
+bool vhu_vq_ring_marked_packed(const struct vhu_vq *vq)
+    VHU_VQ_REQUIRES(vq);
+const char *vhu_vq_check_position_packed(const struct vhu_vq *vq,
+                                         uint16_t pos, bool wrap)
+    VHU_VQ_REQUIRES(vq);
+int vhu_vq_finish_handback_packed(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
 
 #endif /* vhu-vq.h */

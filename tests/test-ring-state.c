@@ -127,7 +127,7 @@ static void
 vq_init(struct rig *rig, struct vhu_vq *vq, uint16_t split_base)
 {
     memset(vq, 0, sizeof *vq);
-    atomic_init(&vq->busy, false);
+    atomic_init(&vq->gate.busy, false);
     atomic_init(&vq->faults, 0);
     vq->packed = rig->packed;
     vq->size = SIZE;

@@ -311,7 +311,10 @@ main(int argc, char *argv[])
     char *error;
 
     set_program_name(argv[0]);
+    /* Connections (vhu_socket) and queues resumed (vhu_dev) on stderr. */
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    vlog_set_levels(vlog_module_from_name("vhu_socket"), VLF_CONSOLE,
+                    VLL_INFO);
     vlog_set_levels(vlog_module_from_name("vhu_dev"), VLF_CONSOLE, VLL_INFO);
     parse_options(argc, argv, &o);
 

@@ -125,8 +125,7 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
 
-    static struct vhu_vq vq;
-    atomic_init(&vq.busy, false);
+    static struct vhu_vq vq;    /* Zeroed: its gate is open. */
     atomic_init(&vq.faults, 0);
     vq.packed = packed;
     vq.size = SIZE;

@@ -321,7 +321,7 @@ vhu_fuzz_vq_init(struct vhu_vq *vq, const struct vhu_mem *mem)
     memset(vq, 0, sizeof *vq);
     memset(&record, 0, sizeof record);
     vq->record = &record;
-    atomic_init(&vq->busy, false);
+    atomic_init(&vq->gate.busy, false);
     atomic_init(&vq->faults, 0);
     vq->mem = mem;
     vq->call_fd = -1;
