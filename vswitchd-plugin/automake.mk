@@ -5,6 +5,8 @@
 # libopenvswitch that no distribution ships.
 noinst_LTLIBRARIES += vswitchd-plugin/libovs-vhu.la
 vswitchd_plugin_libovs_vhu_la_SOURCES = \
+	vswitchd-plugin/netdev-vhu-pool.c \
+	vswitchd-plugin/netdev-vhu-pool.h \
 	vswitchd-plugin/netdev-vhu.c \
 	vswitchd-plugin/netdev-vhu.h
 vswitchd_plugin_libovs_vhu_la_LIBADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)

@@ -30,6 +30,7 @@
 #include "dp-packet.h"
 #include "dpif-netdev.h"
 #include "netdev-provider.h"
+#include "netdev-vhu-pool.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
@@ -55,7 +56,6 @@ COVERAGE_DEFINE(netdev_vhu_tx_mtu_drops);
 COVERAGE_DEFINE(netdev_vhu_tx_retries);
 COVERAGE_DEFINE(netdev_vhu_tx_ring_full);
 COVERAGE_DEFINE(netdev_vhu_rarp);
-COVERAGE_DEFINE(netdev_vhu_packet_alloc);
 
 /* Bounds and default of options:tx-retries-max, as in OVS-DPDK. */
 #define NETDEV_VHU_TX_RETRIES_MIN 0
@@ -114,6 +114,9 @@ struct netdev_vhu_tx_queue {
         atomic_ullong ring_full;        /* Bursts that found the ring full. */
     );
 };
+
+/* Guards the list of every port (below) and each port's place in it. */
+static struct ovs_mutex netdev_vhu_list_mutex = OVS_MUTEX_INITIALIZER;
 
 /* The flag in 'rarp_request' beside a MAC (which takes bits 0 to 47). */
 #define NETDEV_VHU_RARP_PENDING (1ULL << 48)
@@ -188,115 +191,15 @@ struct netdev_vhu {
 
 /* Packets for rxq_recv() come from a small stash per rx queue: a burst
  * finds its buffers ready, and polling an idle queue allocates nothing.
- * The stash is refilled from the thread's packet pool (below). */
+ * The stash is refilled from the thread's packet pool
+ * (netdev-vhu-pool.h). */
 struct netdev_vhu_rxq {
     struct netdev_rxq up;
     struct dp_packet *stash[NETDEV_MAX_BURST];
     uint32_t buf_size;
 };
 
-/* The packet pool.
- *
- * A packet that rxq_recv() fills is one block: the struct dp_packet and,
- * after it, NETDEV_VHU_POOL_BUF bytes of data (a "stub" in dp_packet's
- * terms, which dp_packet_delete() frees with the struct, and which
- * dp_packet_resize() leaves for a buffer of its own when a packet must
- * grow).  When send() is done with such a packet, it does not free it but
- * keeps it in the pool of its thread, from which rxq_recv() takes packets
- * first.  Traffic between two guests polled by one PMD thread thus runs
- * with no malloc() at all.  A pool holds at most NETDEV_VHU_POOL_MAX
- * packets; the ports whose MTU needs bigger buffers allocate as usual. */
-#define NETDEV_VHU_POOL_BUF 2048
-#define NETDEV_VHU_POOL_MAX 512
-
-struct netdev_vhu_pool {
-    size_t n;
-    struct dp_packet *packets[NETDEV_VHU_POOL_MAX];
-};
-
-static ovsthread_key_t netdev_vhu_pool_key;
-
-static void
-netdev_vhu_pool_destroy(void *pool_)
-{
-    struct netdev_vhu_pool *pool = pool_;
-
-    for (size_t i = 0; i < pool->n; i++) {
-        dp_packet_delete(pool->packets[i]);
-    }
-    free(pool);
-}
-
-static struct netdev_vhu_pool *
-netdev_vhu_pool_get(void)
-{
-    struct netdev_vhu_pool *pool = ovsthread_getspecific(netdev_vhu_pool_key);
-
-    if (OVS_UNLIKELY(!pool)) {
-        pool = xzalloc(sizeof *pool);
-        ovsthread_setspecific(netdev_vhu_pool_key, pool);
-    }
-    return pool;
-}
-
-/* Makes 'packet', one block of the pool's layout, empty and new again. */
-static void
-netdev_vhu_packet_reset(struct dp_packet *packet)
-{
-    dp_packet_use_stub(packet, packet + 1, NETDEV_VHU_POOL_BUF);
-    dp_packet_reserve(packet, DP_NETDEV_HEADROOM);
-}
-
-/* Returns a packet with room for 'size' bytes after DP_NETDEV_HEADROOM:
- * from the pool if 'size' fits its buffers and it has one. */
-static struct dp_packet *
-netdev_vhu_packet_alloc(struct netdev_vhu_pool *pool, uint32_t size)
-{
-    struct dp_packet *packet;
-
-    if (OVS_UNLIKELY(size > NETDEV_VHU_POOL_BUF - DP_NETDEV_HEADROOM)) {
-        return dp_packet_new_with_headroom(size, DP_NETDEV_HEADROOM);
-    }
-    if (pool->n) {
-        packet = pool->packets[--pool->n];
-    } else {
-        packet = xmalloc(sizeof *packet + NETDEV_VHU_POOL_BUF);
-        COVERAGE_INC(netdev_vhu_packet_alloc);
-    }
-    netdev_vhu_packet_reset(packet);
-    return packet;
-}
-
-/* Frees 'packet', or keeps it in 'pool' if it is one of ours. */
-static void
-netdev_vhu_packet_free(struct netdev_vhu_pool *pool, struct dp_packet *packet)
-{
-    if (packet->source == DPBUF_STUB
-        && dp_packet_base(packet) == packet + 1
-        && dp_packet_get_allocated(packet) == NETDEV_VHU_POOL_BUF
-        && pool->n < NETDEV_VHU_POOL_MAX) {
-        pool->packets[pool->n++] = packet;
-    } else {
-        dp_packet_delete(packet);
-    }
-}
-
-/* Frees the packets of 'batch' (which it empties) into this thread's pool,
- * or for good. */
-static void
-netdev_vhu_free_batch(struct dp_packet_batch *batch)
-{
-    struct netdev_vhu_pool *pool = netdev_vhu_pool_get();
-    struct dp_packet *packet;
-
-    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        netdev_vhu_packet_free(pool, packet);
-    }
-    dp_packet_batch_init(batch);
-}
-
 /* Every port, for the control thread and vhu/show. */
-static struct ovs_mutex netdev_vhu_list_mutex = OVS_MUTEX_INITIALIZER;
 static struct ovs_list netdev_vhu_list OVS_GUARDED_BY(netdev_vhu_list_mutex)
     = OVS_LIST_INITIALIZER(&netdev_vhu_list);
 
@@ -697,9 +600,11 @@ netdev_vhu_destruct(struct netdev *netdev)
     }
     free_cacheline(dev->rxqs);
     free_cacheline(dev->txqs);
+    ovs_mutex_lock(&dev->mutex);
     free(dev->socket_path);
     free(dev->requested_socket_path);
     free(dev->socket_error);
+    ovs_mutex_unlock(&dev->mutex);
     ovs_mutex_destroy(&dev->mutex);
 }
 
@@ -828,10 +733,12 @@ netdev_vhu_set_config(struct netdev *netdev, const struct smap *args,
                 break;
             }
         } else if (!strcmp(key, "vhost-server-path")) {
+            ovs_mutex_lock(&dev->mutex);
             ds_put_format(&error, "%s: options:vhost-server-path is for the "
                           "client types (dpdkvhostuserclient, "
                           "vhostuserclient); a %s port listens on %s", name,
                           type, dev->requested_socket_path);
+            ovs_mutex_unlock(&dev->mutex);
             break;
         } else if (!strncmp(key, "vhost-sock-", 11)) {
             ds_put_format(&error, "%s: options:%s is for the server types "
@@ -1696,7 +1603,7 @@ netdev_vhu_register(void)
 
     if (ovsthread_once_start(&once)) {
         netdev_vhu_list_seq = seq_create();
-        ovsthread_key_create(&netdev_vhu_pool_key, netdev_vhu_pool_destroy);
+        netdev_vhu_pool_init();
         for (size_t i = 0; i < ARRAY_SIZE(netdev_vhu_classes); i++) {
             int error = netdev_register_provider(&netdev_vhu_classes[i]);
             if (error) {
