@@ -39,6 +39,39 @@ EXTRA_DIST += \
 	tests/fuzz/corpus \
 	tests/fuzz/regressions
 
+# clang's thread-safety analysis over every C source (tests/thread-safety.at
+# runs it; see the script).  The fuzz targets' libFuzzer driver and the
+# burst-cost harness are not in any program of this build, but are ours
+# too.
+TSA_SOURCES = $(sort $(filter %.c, \
+	$(lib_libvhu_la_SOURCES) \
+	$(vswitchd_plugin_libovs_vhu_la_SOURCES) \
+	$(vswitchd_plugin_ovs_vswitchd_SOURCES) \
+	$(tests_ovs_vhu_test_SOURCES) \
+	$(tests_ovs_vhu_fuzz_replay_SOURCES) \
+	$(utilities_ovs_vhu_bench_SOURCES) \
+	tests/fuzz/fuzz-libfuzzer.c \
+	utilities/ovs-vhu-burst-cost.c))
+TSA_INCLUDES = \
+	-I$(abs_top_builddir) -I$(abs_top_srcdir) \
+	-I$(abs_top_srcdir)/lib -I$(abs_top_srcdir)/vswitchd-plugin \
+	-I$(abs_top_srcdir)/tests \
+	-I$(OVS_SRCDIR)/include -I$(OVS_BUILDDIR)/include \
+	-I$(OVS_SRCDIR)/lib -I$(OVS_BUILDDIR)/lib -I$(OVS_BUILDDIR)
+check_SCRIPTS += tests/clang-thread-safety
+CLEANFILES += tests/clang-thread-safety
+EXTRA_DIST += \
+	tests/clang-thread-safety.in \
+	tests/thread-safety-negative.c
+tests/clang-thread-safety: tests/clang-thread-safety.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) tests && \
+	sed -e 's|[@]CLANG[@]|$(CLANG)|g' \
+	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
+	    -e 's|[@]TSA_INCLUDES[@]|$(TSA_INCLUDES)|g' \
+	    -e 's|[@]TSA_SOURCES[@]|$(TSA_SOURCES)|g' \
+	    $(srcdir)/tests/clang-thread-safety.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
 # The autotest suites.  OVS's own test macros (OVS_VSWITCHD_START and
 # friends) come from the Open vSwitch source tree, reached through
 # autom4te's include path.
@@ -55,7 +88,8 @@ TESTSUITE_AT = \
 	tests/netdev-vhu.at \
 	tests/netdev-restart.at \
 	tests/negative.at \
-	tests/fuzz.at
+	tests/fuzz.at \
+	tests/thread-safety.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \

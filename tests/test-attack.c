@@ -41,7 +41,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -49,6 +48,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ovs-atomic.h"
 #include "ovs-vhu-test.h"
 #include "timeval.h"
 #include "util.h"
@@ -1345,6 +1345,16 @@ attack_rx_never_refilled(const struct target *t)
            "carries on";
 }
 
+/* True once the main thread has told a helper thread to stop. */
+static bool
+stop_requested(atomic_bool *stop)
+{
+    bool value;
+
+    atomic_read(stop, &value);
+    return value;
+}
+
 struct storm {
     struct vhu_fe *fe;
     atomic_bool stop;
@@ -1357,7 +1367,7 @@ kick_storm_main(void *storm_)
     struct storm *storm = storm_;
     uint64_t one = 1;
 
-    while (!atomic_load(&storm->stop)) {
+    while (!stop_requested(&storm->stop)) {
         for (uint32_t i = 0; i < 2 * N_PAIRS; i++) {
             if (write(storm->fe->vrings[i].kick_fd, &one, sizeof one) > 0) {
                 storm->n_kicks++;
@@ -1407,7 +1417,7 @@ rewriter_main(void *rw_)
     struct rewriter *rw = rw_;
     volatile struct vhu_vring_desc *d = rw->desc;
 
-    for (uint32_t i = 0; !atomic_load(&rw->stop); i++) {
+    for (uint32_t i = 0; !stop_requested(&rw->stop); i++) {
         for (int k = RAW_DESC; k < RAW_DESC + 32; k++) {
             d[k].len = i & 1 ? 0xffffffff : 76;
             d[k].addr = i & 2 ? 0x1000 : rw->good_addr;

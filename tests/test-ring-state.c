@@ -120,14 +120,29 @@ rig_destroy(struct rig *rig)
     close(rig->fd);
 }
 
+/* Makes 'vq' a queue whose gate the test holds from now on, as a switch's
+ * control path holds it while it sets the queue up: the test plays the
+ * control path and the bursts' thread at once.  vq_init() sets it up, as
+ * often as a new switch would. */
+static void
+vq_open(struct vhu_vq *vq)
+    OVS_ACQUIRES(vq->gate, vhu_vq_any_gate)
+{
+    memset(vq, 0, sizeof *vq);
+    atomic_init(&vq->gate.busy, false);
+    vhu_vq_stop(vq);
+}
+
 /* The TX queue of a switch process that sets the ring up as the frontend
  * says (its base: packed position 0 with wrap 1, or split 'split_base'),
  * with the rig's record. */
 static void
 vq_init(struct rig *rig, struct vhu_vq *vq, uint16_t split_base)
+    VHU_VQ_REQUIRES(vq)
 {
+    /* A new switch's queue, whose gate the test goes on holding. */
     memset(vq, 0, sizeof *vq);
-    atomic_init(&vq->gate.busy, false);
+    atomic_init(&vq->gate.busy, true);
     atomic_init(&vq->faults, 0);
     vq->packed = rig->packed;
     vq->size = SIZE;
@@ -160,6 +175,7 @@ vq_init(struct rig *rig, struct vhu_vq *vq, uint16_t split_base)
  * record, starts the ring, records the start. */
 static void
 vq_start(struct rig *rig, struct vhu_vq *vq, struct vhu_ring_resume *r)
+    VHU_VQ_REQUIRES(vq)
 {
     vhu_ring_resume(vq, &rig->layout, r);
     VHU_CHECK(rig->packed ? vhu_vq_start_packed(vq) : vhu_vq_start_split(vq));
@@ -203,6 +219,7 @@ driver_send(struct rig *rig, int n)
 
 static int
 device_take(struct vhu_vq *vq, int n)
+    VHU_VQ_REQUIRES(vq)
 {
     uint8_t data[SIZE][BUF_SIZE];
     struct vhu_buf bufs[SIZE];
@@ -234,6 +251,7 @@ packed_is_used(const struct rig *rig, uint16_t pos, bool wrap)
 static void
 kill_in_handback(struct rig *rig, struct vhu_vq *vq, uint16_t pos,
                  bool wrap, int n_flags)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_ring_record *record = vq->record;
     uint32_t committed = record->committed;
@@ -268,6 +286,7 @@ test_packed(void)
     struct vhu_vq vq;
 
     rig_init(&rig, true);
+    vq_open(&vq);
 
     /* A first switch: 8 frames, a lap, then 4 more. */
     vq_init(&rig, &vq, 0);
@@ -383,6 +402,7 @@ test_packed(void)
     VHU_CHECK_STREQ(r.ignored, "the frontend was told the position");
     printf("not applied: %s\n", r.ignored);
 
+    vhu_vq_leave(&vq);
     rig_destroy(&rig);
 }
 
@@ -394,6 +414,7 @@ test_split(void)
     struct vhu_vq vq;
 
     rig_init(&rig, false);
+    vq_open(&vq);
     vq_init(&rig, &vq, 0);
     vq_start(&rig, &vq, &r);
     driver_send(&rig, 6);
@@ -440,6 +461,7 @@ test_split(void)
     VHU_CHECK_STREQ(r.rejected, "the ring's used index is not where it left "
                     "it");
     printf("split: rejected: %s\n", r.rejected);
+    vhu_vq_leave(&vq);
     rig_destroy(&rig);
 }
 

@@ -40,6 +40,9 @@
 #include "vhu-ring-state.h"
 #define HAVE_RING_RECORDS 1
 #endif
+#ifndef VHU_VQ_REQUIRES
+#define VHU_VQ_REQUIRES(VQ)     /* A build before the queue gate's. */
+#endif
 
 #define SIZE 256
 #define BURST 32
@@ -62,6 +65,7 @@ gpa(uint64_t addr)
 /* The driver: makes BURST buffers available from '*posp' ('*wrapp'). */
 static void
 post(struct vhu_vq *vq, bool write, uint16_t *posp, bool *wrapp)
+    VHU_VQ_REQUIRES(vq)
 {
     uint16_t len = write ? BUF_SIZE : VHU_VIRTIO_NET_HDR_LEN + 64;
     uint16_t flags = write ? VHU_VRING_DESC_F_WRITE : 0;
@@ -125,7 +129,13 @@ main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
 
+    /* The harness plays the control path and the PMD thread at once: it
+     * holds the queue's gate throughout. */
     static struct vhu_vq vq;    /* Zeroed: its gate is open. */
+    if (!vhu_vq_try_enter(&vq)) {
+        fprintf(stderr, "cannot enter the queue\n");
+        return EXIT_FAILURE;
+    }
     atomic_init(&vq.faults, 0);
     vq.packed = packed;
     vq.size = SIZE;
@@ -152,6 +162,7 @@ main(int argc, char *argv[])
     struct vhu_ring_state *rs = vhu_ring_state_create(path, 2, &error);
     if (tmp < 0 || !rs) {
         fprintf(stderr, "cannot make a ring state file\n");
+        vhu_vq_leave(&vq);
         return EXIT_FAILURE;
     }
     close(tmp);
@@ -161,6 +172,7 @@ main(int argc, char *argv[])
 #endif
     if (!(packed ? vhu_vq_start_packed(&vq) : vhu_vq_start_split(&vq))) {
         fprintf(stderr, "cannot start the queue\n");
+        vhu_vq_leave(&vq);
         return EXIT_FAILURE;
     }
 
@@ -182,6 +194,7 @@ main(int argc, char *argv[])
               : (packed ? vhu_vq_dequeue_packed(&vq, bufs, BURST)
                  : vhu_vq_dequeue_split(&vq, bufs, BURST)));
     }
+    vhu_vq_leave(&vq);
     printf("%lld packets\n", n);
     return n == (long long int) BURST * rounds ? EXIT_SUCCESS : EXIT_FAILURE;
 }

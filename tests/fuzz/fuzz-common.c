@@ -320,9 +320,12 @@ vhu_fuzz_vq_init(struct vhu_vq *vq, const struct vhu_mem *mem)
 
     memset(vq, 0, sizeof *vq);
     memset(&record, 0, sizeof record);
-    vq->record = &record;
     atomic_init(&vq->gate.busy, false);
     atomic_init(&vq->faults, 0);
+    /* The target plays the control path and the bursts' thread at once:
+     * it holds the gate from here until it has done with the queue. */
+    vhu_vq_stop(vq);
+    vq->record = &record;
     vq->mem = mem;
     vq->call_fd = -1;
     vq->avail_wrap = vq->used_wrap = true;

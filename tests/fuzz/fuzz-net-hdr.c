@@ -160,7 +160,8 @@ nh_split_desc(const struct nh_chain *ch, int j, bool write, uint16_t next,
 }
 
 static void
-nh_setup_split(struct nh_case *c, uint32_t n_descs)
+nh_setup_split(struct nh_case *c, struct vhu_vq *vq, uint32_t n_descs)
+    VHU_VQ_REQUIRES(vq)
 {
     uint32_t qsize = 1;
 
@@ -201,7 +202,6 @@ nh_setup_split(struct nh_case *c, uint32_t n_descs)
     }
     c->avail->idx = c->n_chains;
 
-    struct vhu_vq *vq = &c->vq;
     vq->size = qsize;
     vq->mask = qsize - 1;
     vq->desc = desc;
@@ -211,7 +211,8 @@ nh_setup_split(struct nh_case *c, uint32_t n_descs)
 }
 
 static void
-nh_setup_packed(struct nh_case *c, uint32_t n_descs)
+nh_setup_packed(struct nh_case *c, struct vhu_vq *vq, uint32_t n_descs)
+    VHU_VQ_REQUIRES(vq)
 {
     struct vhu_vring_packed_desc *ring;
     uint16_t avail = VHU_VRING_PACKED_DESC_F_AVAIL;
@@ -259,7 +260,6 @@ nh_setup_packed(struct nh_case *c, uint32_t n_descs)
         ch->n_descs = pos - ch->first;
     }
 
-    struct vhu_vq *vq = &c->vq;
     vq->packed = true;
     vq->size = n_descs;
     vq->packed_desc = ring;
@@ -290,9 +290,9 @@ nh_fill_tx(struct nh_case *c)
 }
 
 static void
-nh_dequeue(struct nh_case *c, uint32_t buf_size)
+nh_dequeue(struct nh_case *c, struct vhu_vq *vq, uint32_t buf_size)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &c->vq;
     int n = c->n_chains;
     struct vhu_buf *bufs = xcalloc(n, sizeof *bufs);
     int expected[VHU_FUZZ_NH_MAX_CHAINS];
@@ -345,10 +345,11 @@ nh_dequeue(struct nh_case *c, uint32_t buf_size)
  * buffers the whole packet must fit its one chain.  Returns how many
  * packets fit, before the first that does not. */
 static int
-nh_plan_rx(const struct nh_case *c, const uint32_t *lens, int n_pkts,
-           struct nh_use *use)
+nh_plan_rx(const struct nh_case *c, const struct vhu_vq *vq,
+           const uint32_t *lens, int n_pkts, struct nh_use *use)
+    VHU_VQ_REQUIRES(vq)
 {
-    bool mrg = c->vq.mrg_rxbuf;
+    bool mrg = vq->mrg_rxbuf;
     int next = 0;
     int p;
 
@@ -412,10 +413,10 @@ nh_read_rx(const struct nh_case *c, const struct nh_chain *ch, uint32_t len,
 /* Checks the used entry or descriptor of chain 'k', which should hold
  * 'len' bytes. */
 static void
-nh_check_used(const struct nh_case *c, int k, uint32_t len)
+nh_check_used(const struct nh_case *c, const struct vhu_vq *vq, int k,
+              uint32_t len)
+    VHU_VQ_REQUIRES(vq)
 {
-    const struct vhu_vq *vq = &c->vq;
-
     if (vq->packed) {
         const struct vhu_vring_packed_desc *d
             = &((const struct vhu_vring_packed_desc *) c->ring)
@@ -435,9 +436,9 @@ nh_check_used(const struct nh_case *c, int k, uint32_t len)
 }
 
 static void
-nh_enqueue(struct nh_case *c, struct vhu_fuzz_input *in)
+nh_enqueue(struct nh_case *c, struct vhu_vq *vq, struct vhu_fuzz_input *in)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &c->vq;
     int n_pkts = 1 + vhu_fuzz_u8(in) % 64;
     struct vhu_buf pkts[64];
     uint32_t lens[64];
@@ -464,7 +465,7 @@ nh_enqueue(struct nh_case *c, struct vhu_fuzz_input *in)
     }
 
     struct nh_use use[VHU_FUZZ_NH_MAX_CHAINS];
-    int n_fit = nh_plan_rx(c, lens, n_pkts, use);
+    int n_fit = nh_plan_rx(c, vq, lens, n_pkts, use);
 
     int got = 0;
     if (c->cfg & VHU_FUZZ_NH_TWO_BURSTS) {
@@ -483,7 +484,7 @@ nh_enqueue(struct nh_case *c, struct vhu_fuzz_input *in)
 
     int n_used = 0;
     for (int k = 0; k < c->n_chains && use[k].pkt >= 0; k++) {
-        nh_check_used(c, k, use[k].len);
+        nh_check_used(c, vq, k, use[k].len);
         n_used++;
     }
     if (vq->packed) {
@@ -574,18 +575,19 @@ run_net_hdr(const uint8_t *data, size_t size)
         n_descs += c->chains[k].indirect ? 1 : c->chains[k].n_segs;
     }
     if (c->cfg & VHU_FUZZ_NH_PACKED) {
-        nh_setup_packed(c, n_descs);
+        nh_setup_packed(c, vq, n_descs);
     } else {
-        nh_setup_split(c, n_descs);
+        nh_setup_split(c, vq, n_descs);
     }
     VHU_FUZZ_CHECK(vq->ready);
 
     if (c->enqueue) {
-        nh_enqueue(c, &in);
+        nh_enqueue(c, vq, &in);
     } else {
-        nh_dequeue(c, buf_size);
+        nh_dequeue(c, vq, buf_size);
     }
 
+    vhu_vq_leave(vq);
     vhu_fuzz_guest_destroy(&c->guest);
     free(c->ring);
     free(c->avail);

@@ -54,6 +54,7 @@ struct packed_ring {
 /* Where position 'pos' of lap 'wrap' lies in the two laps 0 .. 2 size. */
 static uint32_t
 lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
+    VHU_VQ_REQUIRES(vq)
 {
     return pos + (wrap ? 0 : vq->size);
 }
@@ -64,10 +65,10 @@ lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
  * used descriptor goes there).  Returns how many descriptors it moved
  * past. */
 static uint32_t
-packed_check_positions(const struct packed_ring *r, uint16_t old_pos,
-                       bool old_wrap)
+packed_check_positions(struct packed_ring *r, struct vhu_vq *vq,
+                       uint16_t old_pos, bool old_wrap)
+    VHU_VQ_REQUIRES(vq)
 {
-    const struct vhu_vq *vq = &r->vq;
     uint32_t span = 2 * (uint32_t) vq->size;
 
     VHU_FUZZ_CHECK(vq->last_avail_idx < vq->size);
@@ -89,9 +90,9 @@ packed_check_positions(const struct packed_ring *r, uint16_t old_pos,
 }
 
 static void
-packed_dequeue(struct packed_ring *r, int n)
+packed_dequeue(struct packed_ring *r, struct vhu_vq *vq, int n)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     struct vhu_vq_stats before = vq->stats;
     uint16_t old_pos = vq->last_used_idx;
     bool old_wrap = vq->used_wrap;
@@ -103,7 +104,7 @@ packed_dequeue(struct packed_ring *r, int n)
     VHU_FUZZ_CHECK(vq->stats.packets == before.packets + got);
     VHU_FUZZ_CHECK(vq->stats.bytes == before.bytes + bytes);
 
-    uint32_t moved = packed_check_positions(r, old_pos, old_wrap);
+    uint32_t moved = packed_check_positions(r, vq, old_pos, old_wrap);
     uint64_t n_bufs = got + (vq->stats.dropped - before.dropped);
     VHU_FUZZ_CHECK(n_bufs <= moved);
     VHU_FUZZ_CHECK(!moved == !n_bufs);
@@ -115,9 +116,9 @@ packed_dequeue(struct packed_ring *r, int n)
 }
 
 static void
-packed_enqueue(struct packed_ring *r, int n)
+packed_enqueue(struct packed_ring *r, struct vhu_vq *vq, int n)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     struct vhu_vq_stats before = vq->stats;
     uint16_t old_pos = vq->last_used_idx;
     bool old_wrap = vq->used_wrap;
@@ -134,7 +135,7 @@ packed_enqueue(struct packed_ring *r, int n)
     VHU_FUZZ_CHECK(vq->stats.bytes == before.bytes + bytes);
     VHU_FUZZ_CHECK(vq->stats.dropped == before.dropped);
 
-    uint32_t moved = packed_check_positions(r, old_pos, old_wrap);
+    uint32_t moved = packed_check_positions(r, vq, old_pos, old_wrap);
     VHU_FUZZ_CHECK(got <= moved);
     VHU_FUZZ_CHECK(!moved == !got);
     if (moved) {
@@ -147,9 +148,9 @@ packed_enqueue(struct packed_ring *r, int n)
 /* The guest makes the 'n' descriptors from the next one we take available
  * in their lap, as a driver that posts them again would. */
 static void
-packed_publish(struct packed_ring *r, uint32_t n)
+packed_publish(struct packed_ring *r, struct vhu_vq *vq, uint32_t n)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     uint32_t pos = vq->last_avail_idx;
     bool wrap = vq->avail_wrap;
 
@@ -166,9 +167,9 @@ packed_publish(struct packed_ring *r, uint32_t n)
 }
 
 static void
-packed_poke(struct packed_ring *r, uint8_t arg)
+packed_poke(struct packed_ring *r, struct vhu_vq *vq, uint8_t arg)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     uint32_t x = vhu_fuzz_rng_next(&r->rng);
     struct vhu_vring_packed_desc *d = &r->desc[x % vq->size];
 
@@ -262,19 +263,19 @@ run_packed(const uint8_t *data, size_t size)
         switch (op & 3) {
         case VHU_FUZZ_OP_DEQUEUE:
             if (!broken) {
-                packed_dequeue(&r, n);
+                packed_dequeue(&r, vq, n);
             }
             break;
         case VHU_FUZZ_OP_ENQUEUE:
             if (!broken) {
-                packed_enqueue(&r, n);
+                packed_enqueue(&r, vq, n);
             }
             break;
         case VHU_FUZZ_OP_PUBLISH:
-            packed_publish(&r, arg % (qsize + 1));
+            packed_publish(&r, vq, arg % (qsize + 1));
             break;
         case VHU_FUZZ_OP_POKE:
-            packed_poke(&r, arg);
+            packed_poke(&r, vq, arg);
             break;
         }
         vhu_fuzz_check_fault(vq);
@@ -282,6 +283,7 @@ run_packed(const uint8_t *data, size_t size)
         VHU_FUZZ_CHECK(vhu_vq_backlog_packed(vq) <= qsize);
     }
 
+    vhu_vq_leave(vq);
     vhu_fuzz_guest_destroy(&r.guest);
     free(r.desc);
     free(r.driver_event);

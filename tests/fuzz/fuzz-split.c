@@ -49,9 +49,9 @@ struct split_ring {
 };
 
 static void
-split_dequeue(struct split_ring *r, int n)
+split_dequeue(struct split_ring *r, struct vhu_vq *vq, int n)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     struct vhu_vq_stats before = vq->stats;
     uint16_t old_avail = vq->last_avail_idx;
     uint16_t old_used = vq->last_used_idx;
@@ -90,9 +90,9 @@ split_dequeue(struct split_ring *r, int n)
 }
 
 static void
-split_enqueue(struct split_ring *r, int n)
+split_enqueue(struct split_ring *r, struct vhu_vq *vq, int n)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     struct vhu_vq_stats before = vq->stats;
     uint16_t old_avail = vq->last_avail_idx;
     uint16_t old_used = vq->last_used_idx;
@@ -134,9 +134,9 @@ split_enqueue(struct split_ring *r, int n)
 }
 
 static void
-split_poke(struct split_ring *r, uint8_t arg)
+split_poke(struct split_ring *r, struct vhu_vq *vq, uint8_t arg)
+    VHU_VQ_REQUIRES(vq)
 {
-    struct vhu_vq *vq = &r->vq;
     uint32_t x = vhu_fuzz_rng_next(&r->rng);
     struct vhu_vring_desc *d = &r->desc[x % vq->size];
 
@@ -238,19 +238,19 @@ run_split(const uint8_t *data, size_t size)
         switch (op & 3) {
         case VHU_FUZZ_OP_DEQUEUE:
             if (!broken) {
-                split_dequeue(&r, n);
+                split_dequeue(&r, vq, n);
             }
             break;
         case VHU_FUZZ_OP_ENQUEUE:
             if (!broken) {
-                split_enqueue(&r, n);
+                split_enqueue(&r, vq, n);
             }
             break;
         case VHU_FUZZ_OP_PUBLISH:
             r.avail->idx += arg % (qsize + 2);
             break;
         case VHU_FUZZ_OP_POKE:
-            split_poke(&r, arg);
+            split_poke(&r, vq, arg);
             break;
         }
         vhu_fuzz_check_fault(vq);
@@ -258,6 +258,7 @@ run_split(const uint8_t *data, size_t size)
         VHU_FUZZ_CHECK(vhu_vq_backlog_split(vq) <= qsize);
     }
 
+    vhu_vq_leave(vq);
     vhu_fuzz_guest_destroy(&r.guest);
     free(r.desc);
     free(r.avail);

@@ -44,9 +44,9 @@
 
 #include "openvswitch/compiler.h"
 #include "vhu-mem.h"
+#include "vhu-vq.h"
 
 struct ofpbuf;
-struct vhu_vq;
 
 struct vhu_fuzz_target {
     const char *name;
@@ -134,7 +134,8 @@ void vhu_fuzz_guest_write(const struct vhu_fuzz_guest *, uint64_t gpa,
                           const void *src, size_t len);
 
 /* A queue with nothing set up but its name, no call fd and no fault. */
-void vhu_fuzz_vq_init(struct vhu_vq *, const struct vhu_mem *);
+void vhu_fuzz_vq_init(struct vhu_vq *vq, const struct vhu_mem *)
+    OVS_ACQUIRES(vq->gate, vhu_vq_any_gate);
 
 /* An eventfd that the ring targets give as call fd, to exercise the
  * notification paths; nobody reads it. */
