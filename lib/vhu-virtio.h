@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compiler.h"
 #include "openvswitch/compiler.h"
 
 /* Device-independent feature bits. */
@@ -136,7 +137,7 @@ struct vhu_vring_packed_event {
 #define VHU_VRING_PACKED_EVENT_ALIGN 4
 
 /* Reads a 16-bit ring field that the guest may be writing, once. */
-static inline uint16_t
+static inline uint16_t ALWAYS_INLINE
 vhu_read_u16(const uint16_t *p)
 {
     return *(const volatile uint16_t *) p;
@@ -144,7 +145,7 @@ vhu_read_u16(const uint16_t *p)
 
 /* True if an event index 'event' asks for a notification now that the
  * index moved from 'old' to 'new' (the spec's vring_need_event()). */
-static inline bool
+static inline bool ALWAYS_INLINE
 vhu_vring_need_event(uint16_t event, uint16_t new, uint16_t old)
 {
     return (uint16_t) (new - event - 1) < (uint16_t) (new - old);

@@ -31,7 +31,17 @@
  * Everything the guest wrote is read once into our own variables before it
  * is checked and used, because the guest may change its rings at any
  * time.  The functions are inline: they are the inner loop of every
- * burst. */
+ * burst.
+ *
+ * Those marked ALWAYS_INLINE are small and inlined into every caller, so
+ * forcing it changes no instruction (objdump of the burst files, GCC 12)
+ * and keeps it so whatever another compiler would choose.  The others,
+ * chain loading, reading and writing packets, are larger and called from
+ * cold paths too: forcing them inline everywhere was measured to cost up
+ * to 8 % more instructions per packet (callgrind, the burst-cost tool),
+ * except for vhu_chain_load_packed(), whose inlining saves 9 % on packed
+ * dequeues but costs 3 % on packed enqueues: a choice for the fast-path
+ * work, not for a pin. */
 
 #include <string.h>
 
@@ -76,7 +86,7 @@ struct vhu_chain {
 
 /* True if a packed descriptor with 'flags' is available in the lap whose
  * driver wrap counter is 'wrap'. */
-static inline bool
+static inline bool ALWAYS_INLINE
 vhu_packed_desc_is_avail(uint16_t flags, bool wrap)
 {
     return (!!(flags & VHU_VRING_PACKED_DESC_F_AVAIL) == wrap
@@ -86,7 +96,7 @@ vhu_packed_desc_is_avail(uint16_t flags, bool wrap)
 /* Moves packed ring position '*posp', whose wrap counter is '*wrapp', on
  * by 'n' (at most the ring's size), flipping the counter at the end of
  * the ring. */
-static inline void
+static inline void ALWAYS_INLINE
 vhu_packed_advance(const struct vhu_vq *vq, uint16_t *posp, bool *wrapp,
                    uint32_t n)
     VHU_VQ_REQUIRES(vq)
@@ -298,7 +308,7 @@ vhu_chain_load_packed(const struct vhu_vq *vq, struct vhu_chain *c)
  * or at position 'pos' of a packed ring, in the lap whose wrap counter is
  * 'wrap' (then 'c->n_ring' stays 0 if nothing is available there; see
  * vhu_chain_load_packed()). */
-static inline enum vhu_vq_fault
+static inline enum vhu_vq_fault ALWAYS_INLINE
 vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
                       uint16_t head, bool write)
     VHU_VQ_REQUIRES(vq)
@@ -312,7 +322,7 @@ vhu_chain_start_split(const struct vhu_vq *vq, struct vhu_chain *c,
     return vhu_chain_load_split(vq, c, head);
 }
 
-static inline enum vhu_vq_fault
+static inline enum vhu_vq_fault ALWAYS_INLINE
 vhu_chain_start_packed(const struct vhu_vq *vq, struct vhu_chain *c,
                        uint16_t pos, bool wrap, bool write)
     VHU_VQ_REQUIRES(vq)
@@ -327,7 +337,7 @@ vhu_chain_start_packed(const struct vhu_vq *vq, struct vhu_chain *c,
     return vhu_chain_load_packed(vq, c);
 }
 
-static inline bool
+static inline bool ALWAYS_INLINE
 vhu_chain_ended(const struct vhu_chain *c)
 {
     return !c->left && !c->more;
@@ -556,7 +566,7 @@ vhu_chain_end_packet(const struct vhu_vq *vq, struct vhu_chain *first,
 
 /* Accounts for a chain that a dequeue read: a packet of 'len' bytes if
  * 'ok', a dropped one if not.  Returns how many packets it delivered. */
-static inline int
+static inline int ALWAYS_INLINE
 vhu_vq_account_dequeue(struct vhu_vq *vq, bool ok, uint32_t len)
     VHU_VQ_REQUIRES(vq)
 {

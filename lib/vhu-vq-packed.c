@@ -46,7 +46,7 @@ VLOG_DEFINE_THIS_MODULE(vhu_vq_packed);
 /* Where position 'pos' with wrap counter 'wrap' lies in the sequence of
  * positions that runs over two laps, 0 to 2 * size - 1, so that event
  * offsets compare as free-running indexes do on a split ring. */
-static inline uint32_t
+static inline uint32_t ALWAYS_INLINE
 vhu_packed_lap_pos(const struct vhu_vq *vq, uint16_t pos, bool wrap)
     VHU_VQ_REQUIRES(vq)
 {
@@ -97,7 +97,7 @@ vhu_vq_notify_packed(struct vhu_vq *vq, uint16_t old_pos, bool old_wrap)
     }
 }
 
-static inline uint16_t
+static inline uint16_t ALWAYS_INLINE
 vhu_packed_used_flags(bool wrap, uint32_t len)
 {
     return ((wrap ? VHU_VRING_PACKED_DESC_F_AVAIL

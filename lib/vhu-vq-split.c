@@ -100,7 +100,7 @@ vhu_vq_n_avail(struct vhu_vq *vq, uint16_t *avail_idxp)
     return n;
 }
 
-static inline void
+static inline void ALWAYS_INLINE
 vhu_vq_set_used(struct vhu_vq *vq, uint16_t pos, uint16_t head, uint32_t len)
     VHU_VQ_REQUIRES(vq)
 {
