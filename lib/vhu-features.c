@@ -14,6 +14,9 @@
  * limitations under the License.
  */
 
+/* Names of feature and status bits (vhu-features.h), for vhu/show and the
+ * ports' status keys.  A leaf of the engine: it calls nothing of it. */
+
 #include <config.h>
 
 #include "vhu-features.h"

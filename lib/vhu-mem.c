@@ -14,6 +14,12 @@
  * limitations under the License.
  */
 
+/* Guest memory (vhu-mem.h): mapping the regions that a frontend shares,
+ * sealing them against shrinking, and translating guest-physical and
+ * frontend-virtual addresses into ours.  The lowest layer of the engine:
+ * the protocol builds memory tables with it, the queues translate through
+ * it, and it calls nothing of theirs. */
+
 #include <config.h>
 
 #include "vhu-mem.h"

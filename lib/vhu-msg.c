@@ -14,6 +14,13 @@
  * limitations under the License.
  */
 
+/* vhost-user messages on the wire (vhu-msg.h): reading them from a
+ * nonblocking socket as they arrive, with the fds that come with them,
+ * refusing frames no request can have, and sending replies and requests.
+ * The socket layer (vhu-socket.c) and the protocol (vhu-user.c) use it, as
+ * does the tests' frontend; it knows no request but by its name
+ * (vhu-requests.h). */
+
 #include <config.h>
 
 #include "vhu-msg.h"

@@ -14,6 +14,12 @@
  * limitations under the License.
  */
 
+/* Ring records that outlive the switch (vhu-ring-state.h): the file they
+ * live in, and weighing a record against the frontend's base and the ring
+ * when a queue first starts on a connection.  The device layer
+ * (vhu-dev.c) calls it with the queue's gate held; it calls the packed
+ * ring's checks (vhu-vq-packed.c) and nothing above. */
+
 #include <config.h>
 
 #include "vhu-ring-state.h"

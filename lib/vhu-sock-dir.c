@@ -14,6 +14,12 @@
  * limitations under the License.
  */
 
+/* Where server ports put their sockets (vhu-sock-dir.h): the run
+ * directory or other_config:vhost-sock-dir below it, and opening the
+ * socket's directory without following a symbolic link.  The module
+ * (vswitchd-plugin/) resolves the directory; the socket layer
+ * (vhu-socket.c) opens it.  It calls nothing of the engine. */
+
 #include <config.h>
 
 #include "vhu-sock-dir.h"

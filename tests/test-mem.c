@@ -14,6 +14,11 @@
  * limitations under the License.
  */
 
+/* Unit test "mem" of ovs-vhu-test: guest memory tables (lib/vhu-mem.c):
+ * regions refused, translation within a region and piece by piece across
+ * two, clones sharing mappings, regions added twice and removed, and a
+ * full table. */
+
 #include <config.h>
 
 #include <errno.h>

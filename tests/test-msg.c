@@ -14,6 +14,10 @@
  * limitations under the License.
  */
 
+/* Unit test "msg" of ovs-vhu-test: the framing of vhost-user messages
+ * (lib/vhu-msg.c) over socketpairs: whole and split reads, fds passed,
+ * and frames refused. */
+
 #include <config.h>
 
 #include <errno.h>

@@ -14,6 +14,11 @@
  * limitations under the License.
  */
 
+/* Unit test "sock-dir" of ovs-vhu-test: where server ports put their
+ * sockets (lib/vhu-sock-dir.c): vhost-sock-dir and port names accepted and
+ * refused, and socket directories opened without following a symbolic
+ * link. */
+
 #include <config.h>
 
 #include <errno.h>

@@ -14,6 +14,10 @@
  * limitations under the License.
  */
 
+/* The tests' vhost-user frontend (vhu-frontend.h): negotiation, guest
+ * memory in memfd files, split and packed rings driven from the driver's
+ * side, and requests sent wrong on purpose. */
+
 #include <config.h>
 
 #include "vhu-frontend.h"

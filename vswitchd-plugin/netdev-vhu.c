@@ -14,6 +14,13 @@
  * limitations under the License.
  */
 
+/* ovs-vhu's netdev classes (netdev-vhu.h): the port types, their options,
+ * status and statistics, reconfiguration, the glue from rxq_recv() and
+ * send() to the engine's bursts, the control thread that runs every
+ * port's device, and vhu/show.  It is the only place that knows both Open
+ * vSwitch's netdev layer and the engine (lib/vhu-dev.h); packets come from
+ * netdev-vhu-pool.h. */
+
 #include <config.h>
 
 #include "netdev-vhu.h"
