@@ -93,8 +93,9 @@ check_SCRIPTS += tests/atlocal
 
 # Directories searched for programs, in order: the wrapper that gives every
 # ovs-vswitchd a network namespace of its own, our ovs-vswitchd, our test
-# programs, then the tools of the Open vSwitch build we compile against.
-AUTOTEST_PATH = tests/netns:vswitchd-plugin:tests:utilities:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
+# programs, the operators' and the developers' tools, then the tools of the
+# Open vSwitch build we compile against.
+AUTOTEST_PATH = tests/netns:vswitchd-plugin:tests:utilities:devtools:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
 
 AUTOTEST = $(AUTOM4TE) --language=autotest -I '$(srcdir)' -I '$(OVS_SRCDIR)'
 
@@ -167,7 +168,7 @@ SANITIZER_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 check_PROGRAMS += \
 	tests/sanitized/ovs-vswitchd \
 	tests/sanitized/ovs-vhu-test \
-	tests/sanitized/ovs-vhu-bench \
+	tests/sanitized/vhu-bench \
 	tests/sanitized/ovs-vhu-fuzz-replay
 tests_sanitized_ovs_vswitchd_SOURCES = \
 	$(vswitchd_plugin_ovs_vswitchd_SOURCES) \
@@ -186,12 +187,12 @@ tests_sanitized_ovs_vhu_test_SOURCES = \
 tests_sanitized_ovs_vhu_test_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_test_LDFLAGS = $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_test_LDADD = $(OVS_LIBOPENVSWITCH)
-tests_sanitized_ovs_vhu_bench_SOURCES = \
-	$(utilities_ovs_vhu_bench_SOURCES) \
+tests_sanitized_vhu_bench_SOURCES = \
+	$(devtools_vhu_bench_SOURCES) \
 	$(lib_libvhu_la_SOURCES)
-tests_sanitized_ovs_vhu_bench_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
-tests_sanitized_ovs_vhu_bench_LDFLAGS = $(SANITIZER_FLAGS)
-tests_sanitized_ovs_vhu_bench_LDADD = $(OVS_LIBOPENVSWITCH)
+tests_sanitized_vhu_bench_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
+tests_sanitized_vhu_bench_LDFLAGS = $(SANITIZER_FLAGS)
+tests_sanitized_vhu_bench_LDADD = $(OVS_LIBOPENVSWITCH)
 tests_sanitized_ovs_vhu_fuzz_replay_SOURCES = \
 	$(tests_ovs_vhu_fuzz_replay_SOURCES) \
 	$(lib_libvhu_la_SOURCES)
@@ -212,7 +213,7 @@ check-sanitizers: $(TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 # tests/fuzz/bin/, built with clang (FUZZ_CC) and its fuzzer, address and
 # undefined behavior sanitizers, the engine included (so that its code is
 # instrumented too) and Open vSwitch's library linked as the other test
-# programs link it.  utilities/ovs-vhu-fuzz runs them.  Not part of "all":
+# programs link it.  devtools/fuzz runs them.  Not part of "all":
 # the project's compiler need not be clang.  Needs GNU make.
 FUZZ_CC = clang
 FUZZ_CFLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
