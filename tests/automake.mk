@@ -55,7 +55,8 @@ TESTSUITE_AT = \
 	tests/netdev-vhu.at \
 	tests/netdev-restart.at \
 	tests/negative.at \
-	tests/fuzz.at
+	tests/fuzz.at \
+	tests/devtools.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
@@ -86,6 +87,7 @@ EXTRA_DIST += \
 	$(PACKAGING_TESTSUITE) \
 	tests/atlocal.in \
 	tests/netns/ovs-vswitchd \
+	tests/samples \
 	tests/vhu-qemu-guest \
 	package.m4
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -7,6 +7,7 @@ CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
 	utilities/ovs-vhu-soak
 EXTRA_DIST += \
+	utilities/ovs-vhu-lib.sh \
 	utilities/ovs-vhu-soak.in \
 	utilities/ovs-vhu-sandbox.in \
 	utilities/quickstart
