@@ -19,6 +19,7 @@
 # their own "set -e".  tests/devtools.at tests every function here.
 #
 #   say, die               messages
+#   need_programs          programs that must be installed
 #   median, spread, ratio  numbers from runs
 #   ring_args              the virtio-user arguments of a ring layout
 #   hugepages_reserve,     2 MB hugepages: adds what is missing, later
@@ -51,6 +52,18 @@ say () {
 die () {
     printf '%s: %s\n' "${vhu_say_prefix:-$program}" "$*" >&2
     exit 1
+}
+
+# need_programs PACKAGE PROGRAM...: dies unless each PROGRAM is on the
+# PATH, naming the Debian package that has it.
+need_programs () {
+    local package=$1 p
+    shift
+    for p; do
+        command -v "$p" > /dev/null \
+            || die "needs $p, which is not installed" \
+                   "(Debian: apt-get install $package)"
+    done
 }
 
 # ---------------------------------------------------------------------
@@ -236,6 +249,7 @@ untrack_pid () {
 
 # tracked PID: whether this script started PID and has not stopped it.
 tracked () {
+    test -n "$1" || return 1
     case " $vhu_pids " in
         *" $1 "*) return 0 ;;
     esac
@@ -255,13 +269,16 @@ start_bg () {
 }
 
 # stop_pid PID [SIGNAL [SECONDS]]: if this script started PID, sends it
-# SIGNAL (default TERM), gives it SECONDS (default 5) to go, then SIGKILL;
-# reaps it if it is a child, and forgets it.  Status 1, and nothing sent,
-# for a pid this script did not start.
+# SIGNAL (default TERM; "none" sends nothing, for a process already asked
+# to exit some other way, such as "ovs-appctl exit"), gives it SECONDS
+# (default 5) to go, then SIGKILL; reaps it if it is a child, and forgets
+# it.  Status 1, and nothing sent, for a pid this script did not start.
 stop_pid () {
     local pid=$1 signal=${2:-TERM} secs=${3:-5}
     tracked "$pid" || return 1
-    kill -"$signal" "$pid" 2>/dev/null || :
+    if test "$signal" != none; then
+        kill -"$signal" "$pid" 2>/dev/null || :
+    fi
     if ! wait_until "$secs" vhu_gone "$pid"; then
         kill -KILL "$pid" 2>/dev/null || :
         wait_until 5 vhu_gone "$pid" || :
@@ -270,14 +287,15 @@ stop_pid () {
     untrack_pid "$pid"
 }
 
-# vhu_gone PID: whether PID has exited (a child that exited but is not
-# yet reaped counts as gone).
+# vhu_gone PID: whether PID has exited.  A zombie that is this shell's
+# child counts as gone (stop_pid reaps it); another's zombie, such as a
+# detached daemon's, is gone only once its parent (init) has reaped it.
 vhu_gone () {
-    local state
+    local stat
     kill -0 "$1" 2>/dev/null || return 0
-    state=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' \
-                "/proc/$1/stat" 2>/dev/null) || return 0
-    test "$state" = Z
+    stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+    set -- $stat
+    test "$1" = Z && test "$2" = "$BASHPID"
 }
 
 # stop_all [SIGNAL [SECONDS]]: stop_pid on everything this script still
