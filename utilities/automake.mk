@@ -12,20 +12,15 @@ EXTRA_DIST += \
 	utilities/ovs-vhu-sandbox.in \
 	utilities/quickstart
 
-# The sandbox runs the programs of this build tree: ours and those of the
-# Open vSwitch build we compiled against.
-utilities/ovs-vhu-sandbox: utilities/ovs-vhu-sandbox.in Makefile
+# The sandbox and the soak, as this build tree runs them (the quick start
+# and the system tests): this tree's ovs-vswitchd and shell library, the
+# tools and schema of the Open vSwitch build we compiled against.
+utilities/ovs-vhu-sandbox utilities/ovs-vhu-soak: %: %.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
-	    -e 's|[@]OVS_BUILDDIR[@]|$(OVS_BUILDDIR)|g' \
-	    -e 's|[@]OVS_SRCDIR[@]|$(OVS_SRCDIR)|g' \
+	sed -e 's|[@]VHU_VSWITCHD[@]|$(abs_top_builddir)/vswitchd-plugin/ovs-vswitchd|g' \
+	    -e 's|[@]VHU_PKGDATADIR[@]|$(abs_top_srcdir)/utilities|g' \
+	    -e 's|[@]OVS_BINDIRS[@]|$(OVS_BUILDDIR)/ovsdb:$(OVS_BUILDDIR)/utilities|g' \
+	    -e 's|[@]OVS_SCHEMA[@]|$(OVS_SRCDIR)/vswitchd/vswitch.ovsschema|g' \
 	    -e 's|[@]PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
-	    $(srcdir)/utilities/ovs-vhu-sandbox.in > $@.tmp && \
-	chmod +x $@.tmp && mv $@.tmp $@
-
-# The soak (reconnects and restarts).
-utilities/ovs-vhu-soak: utilities/ovs-vhu-soak.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
