@@ -49,9 +49,9 @@ TSA_SOURCES = $(sort $(filter %.c, \
 	$(vswitchd_plugin_ovs_vswitchd_SOURCES) \
 	$(tests_ovs_vhu_test_SOURCES) \
 	$(tests_ovs_vhu_fuzz_replay_SOURCES) \
-	$(utilities_ovs_vhu_bench_SOURCES) \
+	$(devtools_vhu_bench_SOURCES) \
 	tests/fuzz/fuzz-libfuzzer.c \
-	utilities/ovs-vhu-burst-cost.c))
+	devtools/burst-cost-harness.c))
 TSA_INCLUDES = \
 	-I$(abs_top_builddir) -I$(abs_top_srcdir) \
 	-I$(abs_top_srcdir)/lib -I$(abs_top_srcdir)/vswitchd-plugin \
@@ -89,7 +89,8 @@ TESTSUITE_AT = \
 	tests/netdev-restart.at \
 	tests/negative.at \
 	tests/fuzz.at \
-	tests/thread-safety.at
+	tests/thread-safety.at \
+	tests/devtools.at
 SYSTEM_TESTSUITE_AT = \
 	tests/system-testsuite.at \
 	tests/ovs-vhu-macros.at \
@@ -120,6 +121,7 @@ EXTRA_DIST += \
 	$(PACKAGING_TESTSUITE) \
 	tests/atlocal.in \
 	tests/netns/ovs-vswitchd \
+	tests/samples \
 	tests/vhu-qemu-guest \
 	package.m4
 DISTCLEANFILES += tests/atconfig tests/atlocal
@@ -127,8 +129,9 @@ check_SCRIPTS += tests/atlocal
 
 # Directories searched for programs, in order: the wrapper that gives every
 # ovs-vswitchd a network namespace of its own, our ovs-vswitchd, our test
-# programs, then the tools of the Open vSwitch build we compile against.
-AUTOTEST_PATH = tests/netns:vswitchd-plugin:tests:utilities:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
+# programs, the operators' and the developers' tools, then the tools of the
+# Open vSwitch build we compile against.
+AUTOTEST_PATH = tests/netns:vswitchd-plugin:tests:utilities:devtools:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb
 
 AUTOTEST = $(AUTOM4TE) --language=autotest -I '$(srcdir)' -I '$(OVS_SRCDIR)'
 
@@ -201,7 +204,7 @@ SANITIZER_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 check_PROGRAMS += \
 	tests/sanitized/ovs-vswitchd \
 	tests/sanitized/ovs-vhu-test \
-	tests/sanitized/ovs-vhu-bench \
+	tests/sanitized/vhu-bench \
 	tests/sanitized/ovs-vhu-fuzz-replay
 tests_sanitized_ovs_vswitchd_SOURCES = \
 	$(vswitchd_plugin_ovs_vswitchd_SOURCES) \
@@ -220,12 +223,12 @@ tests_sanitized_ovs_vhu_test_SOURCES = \
 tests_sanitized_ovs_vhu_test_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_test_LDFLAGS = $(SANITIZER_FLAGS)
 tests_sanitized_ovs_vhu_test_LDADD = $(OVS_LIBOPENVSWITCH)
-tests_sanitized_ovs_vhu_bench_SOURCES = \
-	$(utilities_ovs_vhu_bench_SOURCES) \
+tests_sanitized_vhu_bench_SOURCES = \
+	$(devtools_vhu_bench_SOURCES) \
 	$(lib_libvhu_la_SOURCES)
-tests_sanitized_ovs_vhu_bench_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
-tests_sanitized_ovs_vhu_bench_LDFLAGS = $(SANITIZER_FLAGS)
-tests_sanitized_ovs_vhu_bench_LDADD = $(OVS_LIBOPENVSWITCH)
+tests_sanitized_vhu_bench_CFLAGS = $(AM_CFLAGS) $(SANITIZER_FLAGS)
+tests_sanitized_vhu_bench_LDFLAGS = $(SANITIZER_FLAGS)
+tests_sanitized_vhu_bench_LDADD = $(OVS_LIBOPENVSWITCH)
 tests_sanitized_ovs_vhu_fuzz_replay_SOURCES = \
 	$(tests_ovs_vhu_fuzz_replay_SOURCES) \
 	$(lib_libvhu_la_SOURCES)
@@ -246,7 +249,7 @@ check-sanitizers: $(TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 # tests/fuzz/bin/, built with clang (FUZZ_CC) and its fuzzer, address and
 # undefined behavior sanitizers, the engine included (so that its code is
 # instrumented too) and Open vSwitch's library linked as the other test
-# programs link it.  utilities/ovs-vhu-fuzz runs them.  Not part of "all":
+# programs link it.  devtools/fuzz runs them.  Not part of "all":
 # the project's compiler need not be clang.  Needs GNU make.
 FUZZ_CC = clang
 FUZZ_CFLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

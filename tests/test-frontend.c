@@ -15,7 +15,7 @@
  */
 
 /* "ovs-vhu-test frontend": the test frontend as a program, so that
- * autotest can put it in front of ovs-vhu-bench and ovs-vswitchd the way
+ * autotest can put it in front of vhu-bench and ovs-vswitchd the way
  * a VM would be.
  *
  *   ovs-vhu-test frontend [--packed] [--in-order] [--no-mrg] [--stay]

@@ -1,74 +1,67 @@
-# Operator tools and the quick start.
-noinst_SCRIPTS = \
+# What operators run: the quick start, the sandbox (the quick start's
+# demo) and the soak, installed with their man pages and the shell library
+# that they and the scripts of devtools/ source.
+noinst_SCRIPTS += \
 	utilities/ovs-vhu-sandbox \
-	utilities/ovs-vhu-bench-compare \
-	utilities/ovs-vhu-switch-compare \
-	utilities/ovs-vhu-benchmark \
-	utilities/ovs-vhu-soak \
-	utilities/ovs-vhu-fuzz \
-	utilities/ovs-vhu-burst-cost
+	utilities/ovs-vhu-soak
+sbin_SCRIPTS += \
+	utilities/installed/ovs-vhu-sandbox \
+	utilities/installed/ovs-vhu-soak
 CLEANFILES += \
 	utilities/ovs-vhu-sandbox \
-	utilities/ovs-vhu-bench-compare \
-	utilities/ovs-vhu-switch-compare \
-	utilities/ovs-vhu-benchmark \
 	utilities/ovs-vhu-soak \
-	utilities/ovs-vhu-fuzz \
-	utilities/ovs-vhu-burst-cost
+	utilities/installed/ovs-vhu-sandbox \
+	utilities/installed/ovs-vhu-soak
+dist_pkgdata_DATA = utilities/ovs-vhu-lib.sh
+dist_man_MANS += \
+	utilities/ovs-vhu-sandbox.8 \
+	utilities/ovs-vhu-soak.8
 EXTRA_DIST += \
-	utilities/ovs-vhu-burst-cost.c \
-	utilities/ovs-vhu-burst-cost.in \
-	utilities/ovs-vhu-benchmark.in \
 	utilities/ovs-vhu-soak.in \
-	utilities/ovs-vhu-fuzz.in \
-	utilities/ovs-vhu-bench-compare.in \
-	utilities/ovs-vhu-switch-compare.in \
 	utilities/ovs-vhu-sandbox.in \
 	utilities/quickstart
 
-# The sandbox runs the programs of this build tree: ours and those of the
-# Open vSwitch build we compiled against.
-utilities/ovs-vhu-sandbox: utilities/ovs-vhu-sandbox.in Makefile
+# The sandbox and the soak, as this build tree runs them (the quick start
+# and the system tests): this tree's ovs-vswitchd and shell library, the
+# tools and schema of the Open vSwitch build we compiled against.
+utilities/ovs-vhu-sandbox utilities/ovs-vhu-soak: %: %.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
-	    -e 's|[@]OVS_BUILDDIR[@]|$(OVS_BUILDDIR)|g' \
-	    -e 's|[@]OVS_SRCDIR[@]|$(OVS_SRCDIR)|g' \
+	sed -e 's|[@]VHU_VSWITCHD[@]|$(abs_top_builddir)/vswitchd-plugin/ovs-vswitchd|g' \
+	    -e 's|[@]VHU_PKGDATADIR[@]|$(abs_top_srcdir)/utilities|g' \
+	    -e 's|[@]OVS_BINDIRS[@]|$(OVS_BUILDDIR)/ovsdb:$(OVS_BUILDDIR)/utilities|g' \
+	    -e 's|[@]OVS_SCHEMA[@]|$(OVS_SRCDIR)/vswitchd/vswitch.ovsschema|g' \
 	    -e 's|[@]PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
-	    $(srcdir)/utilities/ovs-vhu-sandbox.in > $@.tmp && \
-	chmod +x $@.tmp && mv $@.tmp $@
-
-# The engine alone against a frontend: what the benchmarks measure.
-bin_PROGRAMS += utilities/ovs-vhu-bench
-utilities_ovs_vhu_bench_SOURCES = utilities/ovs-vhu-bench.c
-utilities_ovs_vhu_bench_LDADD = lib/libvhu.la $(OVS_LIBOPENVSWITCH)
-dist_man_MANS += utilities/ovs-vhu-bench.1
-
-# The benchmarks beside DPDK's vhost backend and beside OVS-DPDK, the one
-# that runs them all, and the soak (reconnects and restarts).
-utilities/ovs-vhu-bench-compare utilities/ovs-vhu-switch-compare \
-utilities/ovs-vhu-benchmark utilities/ovs-vhu-soak: %: %.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	    $(srcdir)/$@.in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
-# The fuzz targets under libFuzzer, for a given time each (tests/fuzz/,
-# "make fuzz").
-utilities/ovs-vhu-fuzz: utilities/ovs-vhu-fuzz.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
-	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
-	    $(srcdir)/$@.in > $@.tmp && \
+# The same two for "make install", which installs them under their own
+# names: the installed ovs-vswitchd-vhu and library, and the system's Open
+# vSwitch (its tools from the PATH, its schema from $OVS_PKGDATADIR or
+# /usr/share/openvswitch).
+utilities/installed/ovs-vhu-sandbox utilities/installed/ovs-vhu-soak: \
+		utilities/installed/%: utilities/%.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) utilities/installed && \
+	sed -e 's|[@]VHU_VSWITCHD[@]|$(sbindir)/ovs-vswitchd-vhu|g' \
+	    -e 's|[@]VHU_PKGDATADIR[@]|$(pkgdatadir)|g' \
+	    -e 's|[@]OVS_BINDIRS[@]||g' \
+	    -e 's|[@]OVS_SCHEMA[@]||g' \
+	    -e 's|[@]PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+	    $(srcdir)/utilities/$(@F).in > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
 
-# Instructions per packet of the bursts beside another build's, under
-# callgrind: the harness is compiled by the script, against each build.
-utilities/ovs-vhu-burst-cost: utilities/ovs-vhu-burst-cost.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) utilities && \
-	sed -e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
-	    -e 's|[@]abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
-	    -e 's|[@]OVS_SRCDIR[@]|$(OVS_SRCDIR)|g' \
-	    -e 's|[@]OVS_BUILDDIR[@]|$(OVS_BUILDDIR)|g' \
-	    -e 's|[@]CC[@]|$(CC)|g' \
-	    $(srcdir)/$@.in > $@.tmp && \
-	chmod +x $@.tmp && mv $@.tmp $@
+# "make installcheck": the installed sandbox and soak find the installed
+# library (they read it before their options) and look into no build or
+# source tree.
+installcheck-local: installcheck-vhu-utilities
+installcheck-vhu-utilities:
+	@set -e; for s in ovs-vhu-sandbox ovs-vhu-soak; do \
+	  echo " checking the installed $$s"; \
+	  '$(DESTDIR)$(sbindir)/'$$s --version \
+	    | grep -x "$$s (ovs-vhu) $(PACKAGE_VERSION)"; \
+	  if grep -n -e '$(abs_top_builddir)/' -e '$(abs_top_srcdir)/utilities' \
+	       -e '$(OVS_BUILDDIR)/' -e '$(OVS_SRCDIR)/' \
+	       '$(DESTDIR)$(sbindir)/'$$s; then \
+	    echo "$$s refers to a build or source tree" >&2; exit 1; \
+	  fi; \
+	done
+.PHONY: installcheck-vhu-utilities

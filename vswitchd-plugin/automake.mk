@@ -68,10 +68,6 @@ install-ovs-vswitchd-vhu: vswitchd-plugin/ovs-vswitchd $(OVS_PRIVATE_LIBS)
 		'$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
 	@$(OVS_VHU_PATCHELF) --set-rpath '$(pkglibdir)' \
 		'$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'
-# After automake's own rules have installed bin_PROGRAMS.
-install-exec-hook:
-	@$(OVS_VHU_PATCHELF) --set-rpath '$(pkglibdir)' \
-		'$(DESTDIR)$(bindir)/ovs-vhu-bench'
 uninstall-local: uninstall-ovs-vswitchd-vhu
 uninstall-ovs-vswitchd-vhu:
 	rm -f '$(DESTDIR)$(sbindir)/ovs-vswitchd-vhu'

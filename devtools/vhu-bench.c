@@ -14,10 +14,10 @@
  * limitations under the License.
  */
 
-/* ovs-vhu-bench: the vhost-user engine alone, without ovs-vswitchd, against
+/* vhu-bench: the vhost-user engine alone, without ovs-vswitchd, against
  * one frontend (DPDK virtio-user, QEMU).  The datapath runs on the calling
  * thread, one core, as a PMD thread would; the control path runs in a
- * thread of its own.  See ovs-vhu-bench(1). */
+ * thread of its own.  See vhu-bench(1). */
 
 #include <config.h>
 

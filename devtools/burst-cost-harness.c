@@ -14,7 +14,7 @@
  * limitations under the License.
  */
 
-/* The bursts alone, in one process, for utilities/ovs-vhu-burst-cost: a
+/* The bursts alone, in one process, for devtools/burst-cost-vs-build: a
  * driver makes 32 one-descriptor buffers available on a ring of 256, and
  * a burst takes them (TX, dequeue) or fills them with 64-byte frames (RX,
  * enqueue), ROUNDS times, with no empty poll in between.  Under callgrind
