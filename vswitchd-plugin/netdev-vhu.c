@@ -321,9 +321,22 @@ counters_add_frames(struct netdev_vhu_counters *c, const struct vhu_buf *bufs,
 static void *
 netdev_vhu_control_main(void *arg OVS_UNUSED)
 {
+    /* What this thread counts (a refused request, a closed connection)
+     * reaches "coverage/show" only when poll_block() finds that a second
+     * has passed since the thread last handed its counts over; a thread
+     * that then sleeps until the next message would keep them to itself.
+     * So after each wake-up that did something, it wakes once more, a
+     * second later, to hand them over. */
+    long long int hand_over_at = LLONG_MIN;
+
     for (;;) {
         struct netdev_vhu *dev;
         uint64_t seq = seq_read(netdev_vhu_list_seq);
+        long long int now = time_msec();
+
+        hand_over_at = (hand_over_at != LLONG_MIN && now >= hand_over_at
+                        ? LLONG_MIN
+                        : now + COVERAGE_CLEAR_INTERVAL);
 
         ovs_mutex_lock(&netdev_vhu_list_mutex);
         LIST_FOR_EACH (dev, list_node, &netdev_vhu_list) {
@@ -335,6 +348,9 @@ netdev_vhu_control_main(void *arg OVS_UNUSED)
         ovs_mutex_unlock(&netdev_vhu_list_mutex);
 
         seq_wait(netdev_vhu_list_seq, seq);
+        if (hand_over_at != LLONG_MIN) {
+            poll_timer_wait_until(hand_over_at);
+        }
         poll_block();
     }
     return NULL;
