@@ -326,29 +326,30 @@ vhu_vq_is_broken(const struct vhu_vq *vq)
 void vhu_vq_break(struct vhu_vq *vq, enum vhu_vq_fault)
     VHU_VQ_REQUIRES(vq);
 
-/* Each layout's bursts.  A dequeue takes up to 'n' packets that the guest
- * sent on 'vq' (one of its TX queues) into 'bufs' and returns how many it
- * stored; an enqueue writes 'pkts' into 'vq' (one of its RX queues) in
- * order until one does not fit and returns how many it wrote.  A start
- * makes a queue whose ring addresses and base are set ready for bursts, or
- * returns false if its base makes no sense for its ring; a backlog counts
- * what the guest has queued and no dequeue has taken. */
-
-/* Split rings (vhu-vq-split.c). */
-int vhu_vq_dequeue_split(struct vhu_vq *vq, struct vhu_buf *, int n)
-    VHU_VQ_REQUIRES(vq);
-int vhu_vq_enqueue_split(struct vhu_vq *vq, const struct vhu_buf *, int n)
-    VHU_VQ_REQUIRES(vq);
-bool vhu_vq_start_split(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
-int vhu_vq_backlog_split(const struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
-
-/* Packed rings (vhu-vq-packed.c). */
-int vhu_vq_dequeue_packed(struct vhu_vq *vq, struct vhu_buf *, int n)
-    VHU_VQ_REQUIRES(vq);
-int vhu_vq_enqueue_packed(struct vhu_vq *vq, const struct vhu_buf *, int n)
-    VHU_VQ_REQUIRES(vq);
-bool vhu_vq_start_packed(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
-int vhu_vq_backlog_packed(const struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);
+/* Each layout's bursts, declared once for both so that their shapes stay
+ * the same: vhu_vq_dequeue_split() and vhu_vq_dequeue_packed(), and so on
+ * (vhu-vq-split.c, vhu-vq-packed.c).
+ *
+ * A dequeue takes up to 'n' packets that the guest sent on 'vq' (one of
+ * its TX queues) into 'bufs' and returns how many it stored; an enqueue
+ * writes 'pkts' into 'vq' (one of its RX queues) in order until one does
+ * not fit and returns how many it wrote.  A start makes a queue whose ring
+ * addresses and base are set ready for bursts, or returns false if its
+ * base makes no sense for its ring; a backlog counts what the guest has
+ * queued and no dequeue has taken. */
+#define VHU_VQ_LAYOUT_FUNCTIONS(LAYOUT)                                 \
+    int vhu_vq_dequeue_##LAYOUT(struct vhu_vq *vq, struct vhu_buf *bufs, \
+                                int n)                                  \
+        VHU_VQ_REQUIRES(vq);                                            \
+    int vhu_vq_enqueue_##LAYOUT(struct vhu_vq *vq,                      \
+                                const struct vhu_buf *pkts, int n)      \
+        VHU_VQ_REQUIRES(vq);                                            \
+    bool vhu_vq_start_##LAYOUT(struct vhu_vq *vq) VHU_VQ_REQUIRES(vq);  \
+    int vhu_vq_backlog_##LAYOUT(const struct vhu_vq *vq)                \
+        VHU_VQ_REQUIRES(vq);
+VHU_VQ_LAYOUT_FUNCTIONS(split)
+VHU_VQ_LAYOUT_FUNCTIONS(packed)
+#undef VHU_VQ_LAYOUT_FUNCTIONS
 
 /* For resuming from a record (vhu-ring-state.c), on a mapped ring that no
  * burst uses.  vhu_vq_ring_marked_packed() is true if the ring still holds
