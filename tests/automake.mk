@@ -1,10 +1,17 @@
 # Unit test driver for lib/ (the engine), in the manner of OVS's ovstest.
 check_PROGRAMS += tests/ovs-vhu-test
 tests_ovs_vhu_test_SOURCES = \
+	tests/dev-harness.c \
+	tests/dev-harness.h \
 	tests/ovs-vhu-test.c \
 	tests/ovs-vhu-test.h \
 	tests/test-attack.c \
 	tests/test-dev.c \
+	tests/test-dev-multiqueue.c \
+	tests/test-dev-packed.c \
+	tests/test-dev-protocol.c \
+	tests/test-dev-reconnect.c \
+	tests/test-dev-split.c \
 	tests/test-frontend.c \
 	tests/test-mem.c \
 	tests/test-msg.c \
