@@ -99,6 +99,12 @@ void harness_kick_vring(struct harness *, uint32_t idx);
 void harness_check_broken_alone(struct harness *, uint16_t size,
                                 enum vhu_vq_fault);
 
+/* Runs 'check' for each case 0 to 'n' - 1 of a kind of broken ring, each
+ * of which checks what harness_check_broken_alone() checks, and prints
+ * what the switch did with each, under its name in 'names'. */
+void harness_check_broken_cases(void (*check)(int), const char *const names[],
+                                int n);
+
 /* The feature set that a test's argument names. */
 uint64_t dev_parse_features(const char *name);
 

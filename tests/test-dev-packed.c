@@ -184,8 +184,9 @@ static const enum vhu_vq_fault bad_packed_faults[N_BAD_PACKED] = {
 };
 
 static void
-check_bad_packed(enum bad_packed bad)
+check_bad_packed(int case_)
 {
+    enum bad_packed bad = case_;
     struct harness *h = harness_create(1, REGION_SIZE);
     struct vhu_fe *fe = h->fe;
     const uint16_t size = 16;
@@ -286,11 +287,7 @@ test_bad_packed(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         [BADP_INDIRECT_OUTSIDE] = "indirect table outside guest memory",
     };
 
-    for (int i = 0; i < N_BAD_PACKED; i++) {
-        check_bad_packed(i);
-        printf("%s: that queue stops, counted; other queues and the "
-               "connection carry on; set up again, it works\n", names[i]);
-    }
+    harness_check_broken_cases(check_bad_packed, names, N_BAD_PACKED);
 }
 
 const struct dev_test dev_packed_tests[] = {

@@ -412,6 +412,37 @@ vhu_fuzz_desc_len(uint16_t len, uint16_t flags)
     return flags & VHU_FUZZ_DESC_HUGE ? 0xffff0000u | len : len;
 }
 
+void
+vhu_fuzz_guest_from_hdr(struct vhu_fuzz_guest *g, struct vhu_fuzz_input *in,
+                        const struct vhu_fuzz_ring_hdr *h)
+{
+    bool two = h->features & VHU_FUZZ_F_TWO_REGIONS;
+
+    vhu_fuzz_guest_init(g, h->region_size[0] + 1,
+                        two ? h->region_size[1] + 1 : 0,
+                        h->layout & VHU_FUZZ_L_GAP,
+                        h->layout & VHU_FUZZ_L_SWAP);
+    for (size_t i = 0; i < g->n; i++) {
+        vhu_fuzz_bytes(in, g->buf[i], MIN(h->region_fill[i], g->size[i]));
+    }
+}
+
+void
+vhu_fuzz_vq_set_features(struct vhu_vq *vq,
+                         const struct vhu_fuzz_ring_hdr *h)
+{
+    uint8_t f = h->features;
+
+    vq->hdr_len = (f & (VHU_FUZZ_F_HDR12 | VHU_FUZZ_F_MRG_RXBUF)
+                   ? VHU_VIRTIO_NET_HDR_LEN : VHU_VIRTIO_NET_HDR_LEN_LEGACY);
+    vq->mrg_rxbuf = f & VHU_FUZZ_F_MRG_RXBUF;
+    vq->event_idx = f & VHU_FUZZ_F_EVENT_IDX;
+    vq->indirect = f & VHU_FUZZ_F_INDIRECT;
+    vq->notify_on_empty = f & VHU_FUZZ_F_NOTIFY_ON_EMPTY;
+    vq->in_order = f & VHU_FUZZ_F_IN_ORDER;
+    vq->call_fd = f & VHU_FUZZ_F_CALL ? vhu_fuzz_call_fd() : -1;
+}
+
 /* Buffers for bursts. */
 
 struct vhu_buf *

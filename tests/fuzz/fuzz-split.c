@@ -189,15 +189,7 @@ run_split(const uint8_t *data, size_t size)
     r.used = xzalloc(VHU_VRING_USED_BYTES(qsize));
     r.used->idx = h.used_idx;
 
-    bool two = h.features & VHU_FUZZ_F_TWO_REGIONS;
-    vhu_fuzz_guest_init(&r.guest, h.region_size[0] + 1,
-                        two ? h.region_size[1] + 1 : 0,
-                        h.layout & VHU_FUZZ_L_GAP,
-                        h.layout & VHU_FUZZ_L_SWAP);
-    for (size_t i = 0; i < r.guest.n; i++) {
-        vhu_fuzz_bytes(&in, r.guest.buf[i],
-                       MIN(h.region_fill[i], r.guest.size[i]));
-    }
+    vhu_fuzz_guest_from_hdr(&r.guest, &in, &h);
 
     struct vhu_vq *vq = &r.vq;
     vhu_fuzz_vq_init(vq, r.guest.mem);
@@ -207,14 +199,7 @@ run_split(const uint8_t *data, size_t size)
     vq->avail = r.avail;
     vq->used = r.used;
     vq->last_avail_idx = vq->last_used_idx = h.base;
-    vq->hdr_len = (h.features & (VHU_FUZZ_F_HDR12 | VHU_FUZZ_F_MRG_RXBUF)
-                   ? VHU_VIRTIO_NET_HDR_LEN : VHU_VIRTIO_NET_HDR_LEN_LEGACY);
-    vq->mrg_rxbuf = h.features & VHU_FUZZ_F_MRG_RXBUF;
-    vq->event_idx = h.features & VHU_FUZZ_F_EVENT_IDX;
-    vq->indirect = h.features & VHU_FUZZ_F_INDIRECT;
-    vq->notify_on_empty = h.features & VHU_FUZZ_F_NOTIFY_ON_EMPTY;
-    vq->in_order = h.features & VHU_FUZZ_F_IN_ORDER;
-    vq->call_fd = h.features & VHU_FUZZ_F_CALL ? vhu_fuzz_call_fd() : -1;
+    vhu_fuzz_vq_set_features(vq, &h);
     vq->ready = vhu_vq_start_split(vq);
     VHU_FUZZ_CHECK(vq->ready);
     VHU_FUZZ_CHECK(r.used->flags == VHU_VRING_USED_F_NO_NOTIFY);

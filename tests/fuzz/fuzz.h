@@ -225,6 +225,18 @@ void vhu_fuzz_ring_hdr_put(struct ofpbuf *, const struct vhu_fuzz_ring_hdr *);
 uint64_t vhu_fuzz_desc_addr(uint16_t addr, uint16_t flags);
 uint32_t vhu_fuzz_desc_len(uint16_t len, uint16_t flags);
 
+/* The guest memory that a ring header asks for, one region or two, each
+ * filled with as many bytes of the input as the header says. */
+void vhu_fuzz_guest_from_hdr(struct vhu_fuzz_guest *, struct vhu_fuzz_input *,
+                             const struct vhu_fuzz_ring_hdr *);
+
+/* Gives 'vq' the features that a ring header asks for (header length,
+ * mergeable buffers, event index, indirect descriptors, notify on empty,
+ * in order, a call fd), the same for either layout. */
+void vhu_fuzz_vq_set_features(struct vhu_vq *vq,
+                              const struct vhu_fuzz_ring_hdr *)
+    VHU_VQ_REQUIRES(vq);
+
 /* Operations: the first byte's low two bits say which, the second byte is
  * its argument.
  *
