@@ -162,9 +162,10 @@ $(PACKAGING_TESTSUITE): $(srcdir)/package.m4 $(PACKAGING_TESTSUITE_AT)
 	$(AM_V_GEN)$(AUTOTEST) -o $@.tmp $@.at && mv $@.tmp $@
 
 # "make check" runs the unit and autotest suites; they need no root.
-# "make check" and "make check-sanitizers" run two tests at a time (each
-# test waits for conditions, never for a fixed time, so they hold on a
-# busy host); TESTSUITEFLAGS=-j1, or any -jN, overrides it.
+# "make check" runs two tests at a time (each test waits for conditions,
+# never for a fixed time, so they hold on a busy host); TESTSUITEFLAGS=-j1,
+# or any -jN, overrides it.  "make check-sanitizers" runs one at a time
+# until its suite has been tried two at a time.
 TESTSUITE_JOBS = -j2
 check-local: $(TESTSUITE) tests/atlocal all
 	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
@@ -253,7 +254,7 @@ check-sanitizers: $(TESTSUITE) tests/atlocal all $(check_PROGRAMS)
 	VHU_VSWITCHD='$(abs_builddir)/tests/sanitized/ovs-vswitchd' \
 	$(SHELL) '$(TESTSUITE)' -C tests \
 		AUTOTEST_PATH='tests/netns:tests/sanitized:$(AUTOTEST_PATH)' \
-		$(TESTSUITE_JOBS) $(TESTSUITEFLAGS)
+		$(TESTSUITEFLAGS)
 .PHONY: check-sanitizers
 
 # "make fuzz": the fuzz targets for libFuzzer, one program per target in
